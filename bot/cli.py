@@ -1,0 +1,235 @@
+"""The `okrbot` command line: the composition root that wires storage, core and adapters.
+
+Exit codes (SPEC §3): 0 success, 1 a runtime failure with a one-line cause, 2 bad usage or a
+bad input file (`file:line: message`). User errors never print a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import typer
+
+from bot.clock import Clock, system_clock
+from bot.config import Settings
+from bot.okrs import OkrFileError, load_okr_file
+from storage.db import Database, DatabaseError, upgrade
+
+app = typer.Typer(
+    help="okrbot: OKR check-ins in Slack, Microsoft Teams and the terminal.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+okrs_app = typer.Typer(help="OKRs as code: import and export the OKR file.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(okrs_app, name="okrs")
+app.add_typer(db_app, name="db")
+
+log = logging.getLogger("okrbot")
+
+
+class Failure(Exception):
+    """A runtime failure: one line on stderr, exit 1."""
+
+
+class UsageFailure(Exception):
+    """Bad usage found after parsing (e.g. an unknown handle): one line on stderr, exit 2."""
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return settings
+
+
+def _database(settings: Settings) -> Database:
+    """Migrate first (SPEC §8), then open the async engine."""
+    upgrade(settings.database_url)
+    return Database(settings.database_url)
+
+
+async def _import_file(db: Database, path: str, clock: Clock, prune: bool = False) -> str:
+    from bot.okrsync import import_document
+
+    doc = load_okr_file(path)
+    async with db.transaction() as session:
+        report = await import_document(session, doc, now=clock(), prune=prune)
+    return report.summary()
+
+
+async def _ensure_okrs(db: Database, settings: Settings, clock: Clock) -> None:
+    """`OKRBOT_OKRS` is imported at start; an empty database gets the demo organisation."""
+    from bot.demo import load_demo
+    from storage import repo
+
+    if settings.okrs:
+        summary = await _import_file(db, settings.okrs, clock)
+        typer.echo(f"Imported {settings.okrs}: {summary}.", err=True)
+        return
+    async with db.transaction() as session:
+        if await repo.organization(session) is None:
+            await load_demo(session, clock())
+            typer.echo(
+                "The database was empty: loaded the demo OKRs of Nordlys Retail "
+                "(import your own with `okrbot okrs import FILE`).",
+                err=True,
+            )
+
+
+async def _chat(settings: Settings, handle: str | None) -> None:
+    from adapters.console import ConsoleChat
+    from bot.core import Core
+    from bot.demo import DEMO_PERSONA
+
+    clock = system_clock
+    db = _database(settings)
+    try:
+        await _ensure_okrs(db, settings, clock)
+        core = Core(db, clock)
+        person = await core.person(handle=handle or DEMO_PERSONA)
+        if handle and person is None:
+            raise UsageFailure(f"no person with the handle {handle!r} in the OKRs")
+        await ConsoleChat(core, person).run()
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def run() -> None:
+    """The main job: every configured platform; with none, the console chat on SQLite."""
+    settings = _settings()
+    if settings.any_platform:
+        raise Failure(
+            "Slack and Teams are not part of this version yet: unset SLACK_BOT_TOKEN and "
+            "MICROSOFT_APP_ID to use the console"
+        )
+    asyncio.run(_chat(settings, None))
+
+
+@app.command()
+def chat(
+    as_: str | None = typer.Option(None, "--as", help="The person (handle) you play."),
+) -> None:
+    """Console chat: `/okr ...` lines are commands, plain lines are messages to the bot."""
+    asyncio.run(_chat(_settings(), as_))
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("0.0.0.0", help="Address to listen on."),
+    port: int = typer.Option(3000, help="Port to listen on."),
+    no_scheduler: bool = typer.Option(
+        False, "--no-scheduler", help="Serve requests only (extra replicas)."
+    ),
+) -> None:
+    """The production process: the HTTP server (GET /healthz) without a console."""
+    settings = _settings()
+
+    async def main() -> None:
+        from adapters.server import build_app
+        from adapters.server import serve as start
+
+        db = _database(settings)
+        if settings.okrs:
+            summary = await _import_file(db, settings.okrs, system_clock)
+            log.info("imported %s: %s", settings.okrs, summary)
+        runner = await start(build_app(db), host, port)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await db.dispose()
+
+    asyncio.run(main())
+
+
+@okrs_app.command("import")
+def okrs_import(
+    file: Path = typer.Argument(..., help="The OKR file (YAML)."),
+    prune: bool = typer.Option(False, help="Archive what the file no longer has (history stays)."),
+) -> None:
+    """Import an OKR file in one transaction: a bad file changes nothing."""
+    settings = _settings()
+    doc = load_okr_file(file)  # validate before touching the database
+
+    async def main() -> str:
+        from bot.okrsync import import_document
+
+        db = _database(settings)
+        try:
+            async with db.transaction() as session:
+                report = await import_document(session, doc, now=system_clock(), prune=prune)
+            return report.summary()
+        finally:
+            await db.dispose()
+
+    typer.echo(f"Imported {file}: {asyncio.run(main())}.")
+
+
+@okrs_app.command("export")
+def okrs_export(
+    file: Path | None = typer.Argument(None, help="Where to write; stdout when left out."),
+) -> None:
+    """Write the current OKRs (latest values as `current`) as an OKR file."""
+    from bot.okrs import dump_okr_document
+    from bot.okrsync import export_document
+
+    settings = _settings()
+
+    async def main() -> str:
+        db = _database(settings)
+        try:
+            async with db.session() as session:
+                return dump_okr_document(await export_document(session))
+        except LookupError as exc:
+            raise Failure(str(exc)) from exc
+        finally:
+            await db.dispose()
+
+    text = asyncio.run(main())
+    if file is None:
+        sys.stdout.write(text)
+    else:
+        file.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {file}.", err=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo("The database is up to date.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; typer handles usage errors (exit 2) and exits on success."""
+    try:
+        app(args=argv)
+    except OkrFileError as exc:
+        for problem in exc.problems:
+            typer.echo(str(problem), err=True)
+        return 2
+    except UsageFailure as exc:
+        typer.echo(f"okrbot: {exc}", err=True)
+        return 2
+    except (Failure, DatabaseError) as exc:
+        typer.echo(f"okrbot: {exc}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

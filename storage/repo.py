@@ -1,0 +1,146 @@
+"""Read queries the core needs. Each is one statement whatever the number of rows, so an
+answer's statement count does not grow with the organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    CheckinRound,
+    KeyResult,
+    KeyResultUpdate,
+    Objective,
+    Organization,
+    Person,
+    Team,
+    TeamMember,
+)
+
+
+async def _all(session: AsyncSession, query) -> list:
+    return list((await session.execute(query)).scalars())
+
+
+async def organization(session: AsyncSession) -> Organization | None:
+    return await session.get(Organization, 1)
+
+
+async def teams(session: AsyncSession) -> list[Team]:
+    return await _all(
+        session, select(Team).where(Team.archived.is_(False)).order_by(Team.position, Team.id)
+    )
+
+
+async def person_by(session: AsyncSession, **criteria: str) -> Person | None:
+    """One live person by a unique attribute, e.g. `person_by(s, handle="anna")`."""
+    ((name, value),) = criteria.items()
+    column = getattr(Person, name)
+    query = select(Person).where(Person.archived.is_(False))
+    if name in ("handle", "email"):
+        query = query.where(func.lower(column) == value.lower())
+    else:
+        query = query.where(column == value)
+    return (await session.execute(query.limit(1))).scalars().first()
+
+
+async def people_by_ids(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Person]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = await _all(session, select(Person).where(Person.id.in_(wanted)))
+    return {p.id: p for p in rows}
+
+
+def _active(query, today: date):
+    return query.where(
+        Objective.archived.is_(False),
+        Objective.period_start <= today,
+        Objective.period_end >= today,
+    )
+
+
+async def active_objectives(
+    session: AsyncSession, today: date, *, team_id: int | None = None
+) -> list[Objective]:
+    query = _active(select(Objective), today)
+    if team_id is not None:
+        query = query.where(Objective.team_id == team_id)
+    return await _all(session, query.order_by(Objective.position, Objective.id))
+
+
+async def objectives_by_ids(session: AsyncSession, ids: Iterable[int | None]) -> list[Objective]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return []
+    return await _all(session, select(Objective).where(Objective.id.in_(wanted)))
+
+
+async def key_results_of(session: AsyncSession, objective_ids: Iterable[int]) -> list[KeyResult]:
+    wanted = set(objective_ids)
+    if not wanted:
+        return []
+    query = (
+        select(KeyResult)
+        .where(KeyResult.objective_id.in_(wanted), KeyResult.archived.is_(False))
+        .order_by(KeyResult.position, KeyResult.id)
+    )
+    return await _all(session, query)
+
+
+async def active_key_results(session: AsyncSession, today: date) -> list[KeyResult]:
+    query = _active(
+        select(KeyResult).join(Objective, KeyResult.objective_id == Objective.id), today
+    ).where(KeyResult.archived.is_(False))
+    return await _all(session, query.order_by(KeyResult.position, KeyResult.id))
+
+
+async def owned_key_results(
+    session: AsyncSession, person_id: int, today: date
+) -> list[tuple[KeyResult, Objective]]:
+    query = _active(
+        select(KeyResult, Objective).join(Objective, KeyResult.objective_id == Objective.id), today
+    ).where(KeyResult.owner_id == person_id, KeyResult.archived.is_(False))
+    rows = await session.execute(query.order_by(KeyResult.position, KeyResult.id))
+    return [(kr, obj) for kr, obj in rows]
+
+
+async def key_result_by_key(session: AsyncSession, key: str) -> KeyResult | None:
+    query = select(KeyResult).where(func.lower(KeyResult.key) == key.lower())
+    return (await session.execute(query.limit(1))).scalars().first()
+
+
+async def key_result_keys(session: AsyncSession) -> list[str]:
+    query = select(KeyResult.key).where(KeyResult.archived.is_(False)).order_by(KeyResult.position)
+    return list((await session.execute(query)).scalars())
+
+
+async def history(session: AsyncSession, key_result_id: int, limit: int) -> list[KeyResultUpdate]:
+    query = (
+        select(KeyResultUpdate)
+        .where(KeyResultUpdate.key_result_id == key_result_id)
+        .order_by(KeyResultUpdate.created_at.desc(), KeyResultUpdate.id.desc())
+        .limit(limit)
+    )
+    return await _all(session, query)
+
+
+async def led_teams(session: AsyncSession, person_id: int) -> list[Team]:
+    query = (
+        select(Team)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.person_id == person_id, TeamMember.role == "lead")
+        .where(Team.archived.is_(False))
+        .order_by(Team.position)
+    )
+    return await _all(session, query)
+
+
+async def checkin_round(session: AsyncSession, person_id: int, period: str) -> CheckinRound | None:
+    query = select(CheckinRound).where(
+        CheckinRound.person_id == person_id, CheckinRound.period == period
+    )
+    return (await session.execute(query)).scalars().first()
