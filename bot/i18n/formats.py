@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.i18n import t
+from bot.progress import as_percent
 
 # units written before the number in English ("DKK 150" reads oddly; we keep "150 DKK" in both
 # languages, as Danish and most of Europe write it), and units glued to the number
@@ -49,10 +50,8 @@ def format_value(value: float | None, unit: str | None, locale: str) -> str:
 
 def format_percent(progress: float | None, locale: str) -> str:
     """A whole percent, rounded half up: 0.125 -> "13%" (en) / "13 %" (da)."""
-    if progress is None:
-        return "–"
-    whole = int(progress * 100 + 0.5 + 1e-9)
-    return with_unit(str(whole), "%", locale)
+    whole = as_percent(progress)
+    return "–" if whole is None else with_unit(str(whole), "%", locale)
 
 
 def format_ago(when: datetime | None, now: datetime, locale: str) -> str:
