@@ -30,7 +30,7 @@ def value_text(kr: KeyResult, locale: str) -> str:
     if kr.type == "threshold":
         bound, key = (kr.max, "threshold.max") if kr.max is not None else (kr.min, "threshold.min")
         shown = format_value(current, kr.unit, locale) if current is not None else "–"
-        return t(locale, key, value=shown, bound=format_value(bound, kr.unit, locale))
+        return t(locale, key, value=shown, bound=format_number(bound, locale))
     now = format_number(current, locale) if current is not None else "–"
     target = format_number(kr.target, locale) if kr.target is not None else "–"
     return with_unit(f"{now} / {target}", kr.unit, locale)
