@@ -185,8 +185,8 @@ def okrs_export(
     file: Path | None = typer.Argument(None, help="Where to write; stdout when left out."),
 ) -> None:
     """Write the current OKRs (latest values as `current`) as an OKR file."""
+    from bot.okrexport import export_document
     from bot.okrs import dump_okr_document
-    from bot.okrsync import export_document
 
     settings = _settings()
 

@@ -1,4 +1,4 @@
-"""Plumbing for the OKR file (bot.okrs): YAML with line numbers, checking, and dumping.
+"""Plumbing for the OKR file (bot.okrs): YAML with line numbers, and checking.
 
 `compose_with_lines` walks the node tree of `yaml.compose` (safe loader, nothing is constructed
 by PyYAML) so that every value keeps the line it came from. Scalars follow YAML 1.2 rather than
@@ -11,7 +11,6 @@ not import them) and turns every error into (line, message).
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -133,57 +132,6 @@ def _scalar(node: ScalarNode) -> Any:
         return text
     number.text = text
     return number
-
-
-# ---- dumping -------------------------------------------------------------------------------
-
-FLOW_WIDTH = 120
-
-
-def plain(value: Any) -> Any:
-    """Numbers as ints when integral (12 not 12.0), recursively."""
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def flow(value: Any) -> str:
-    """One value in YAML flow style on a single line, quoted where needed."""
-    text = yaml.safe_dump(
-        plain(value), default_flow_style=True, sort_keys=False, width=10**9, allow_unicode=True
-    )
-    return text.removesuffix("\n...\n").strip()
-
-
-def block_mapping(data: dict[str, Any], indent: int, first_prefix: str = "") -> list[str]:
-    """A mapping in block style; lists of mappings become lists of flow or block items."""
-    lines: list[str] = []
-    pad = " " * indent
-    for n, (key, value) in enumerate(data.items()):
-        prefix = first_prefix if n == 0 else " " * len(first_prefix)
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            lines.append(f"{pad}{prefix}{key}:")
-            lines.extend(block_list(value, indent + len(prefix) + 2))
-        else:
-            lines.append(f"{pad}{prefix}{flow({key: value})[1:-1]}")
-    return lines
-
-
-def block_list(items: list[dict[str, Any]], indent: int, *, compact: bool = True) -> list[str]:
-    """`- {flow mapping}` per item when it fits in FLOW_WIDTH, else `- key: ...` block items."""
-    lines: list[str] = []
-    for item in items:
-        line = f"{' ' * indent}- {flow(item)}"
-        nested = any(isinstance(v, dict) for v in item.values())
-        if compact and not nested and len(line) <= FLOW_WIDTH:
-            lines.append(line)
-        else:
-            lines.extend(block_mapping(item, indent, first_prefix="- "))
-    return lines
 
 
 # ---- checking ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from annotated_types import Gt
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from bot.okrfile_yaml import FileChecker, block_list, block_mapping, compose_with_lines, source_text
+from bot.okrfile_yaml import FileChecker, compose_with_lines, source_text
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KR_TYPES = ("metric", "binary", "milestone", "threshold")
@@ -291,11 +291,11 @@ class ObjectiveSpec(_Model):
     key_results: list[KeyResultSpec] = []
 
 
-def _default_checkin() -> Schedule:
+def default_checkin() -> Schedule:
     return Schedule(day="mon", time="09:30", remind_after_hours=24)
 
 
-def _default_digest() -> Schedule:
+def default_digest() -> Schedule:
     return Schedule(day="fri", time="15:00")
 
 
@@ -305,8 +305,8 @@ class OkrDocument(_Model):
     timezone: Zone = "UTC"
     locale: Locale = "en"
     exec_channel: Channel | None = None
-    checkin: Schedule = Field(default_factory=_default_checkin)
-    digest: Schedule = Field(default_factory=_default_digest)
+    checkin: Schedule = Field(default_factory=default_checkin)
+    digest: Schedule = Field(default_factory=default_digest)
     people: list[PersonSpec] = []
     teams: list[TeamSpec] = []
     objectives: list[ObjectiveSpec] = []
@@ -370,59 +370,8 @@ def parse_okr_text(text: str, filename: str = "<okrs>") -> OkrDocument:
     return doc
 
 
-# ---- dumping -------------------------------------------------------------------------------
-
-_KR_ORDER = "id title type unit start target min max current owner weight".split()  # noqa: SIM905
-
-
-def _key_result(kr: KeyResultSpec) -> dict[str, Any]:
-    d = kr.model_dump(exclude_none=True)
-    if kr.type in ("metric", "threshold"):  # metric is the default, threshold is inferred
-        del d["type"]
-    if kr.type in ("binary", "milestone"):  # implied start/target/unit
-        del d["start"], d["target"]
-        if kr.type == "milestone":
-            del d["unit"]
-    if kr.type == "binary" and kr.current is not None:
-        d["current"] = kr.current == 1.0
-    if kr.weight == 1.0:
-        del d["weight"]
-    return {k: d[k] for k in _KR_ORDER if k in d}
-
-
-def _without_empty(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v != []}
-
-
 def dump_okr_document(doc: OkrDocument) -> str:
     """YAML text in the SPEC's style; `parse_okr_text(dump_okr_document(doc)) == doc`."""
-    top: dict[str, Any] = {"organization": doc.organization, "period": doc.period}
-    if doc.timezone != "UTC":
-        top["timezone"] = doc.timezone
-    if doc.locale != "en":
-        top["locale"] = doc.locale
-    if doc.exec_channel is not None:
-        top["exec_channel"] = doc.exec_channel
-    for key, default in (("checkin", _default_checkin()), ("digest", _default_digest())):
-        if getattr(doc, key) != default:
-            top[key] = getattr(doc, key).model_dump(exclude_none=True)
-    lines = block_mapping(top, 0)
-    people = [p.model_dump(exclude_none=True, exclude_defaults=True) for p in doc.people]
-    teams = [_without_empty(t.model_dump(exclude_none=True)) for t in doc.teams]
-    objectives = [
-        _without_empty(
-            {
-                **o.model_dump(exclude_none=True),
-                "key_results": [_key_result(k) for k in o.key_results],
-            }
-        )
-        for o in doc.objectives
-    ]
-    for name, items, compact in (
-        ("people", people, False),
-        ("teams", teams, True),
-        ("objectives", objectives, False),
-    ):
-        if items:
-            lines += ["", f"{name}:", *block_list(items, 2, compact=compact)]
-    return "\n".join(lines) + "\n"
+    from bot.okrfile_dump import dump_document
+
+    return dump_document(doc)

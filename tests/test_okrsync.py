@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from bot.okrexport import export_document
 from bot.okrs import dump_okr_document, parse_okr_text
-from bot.okrsync import export_document, import_document
+from bot.okrsync import import_document
 from storage.db import Database, upgrade
 from storage.models import KeyResult, KeyResultUpdate, Objective, Person, Team, TeamMember
 
