@@ -17,8 +17,9 @@ class View:
     """What every answer needs to format: language, time, and who is who."""
 
     locale: str
+    timezone: str  # the reader's, for dates and "3 days ago"
     now: datetime
-    today: date  # in the organisation's time zone
+    today: date  # in the organisation's time zone: which periods are active
     people: dict[int, Person]
 
 
@@ -41,7 +42,7 @@ def updated_note(kr: KeyResult, view: View) -> str:
     owner_name = owner.name if owner else "?"
     if kr.updated_at is None:
         return t(view.locale, "row.owner_never", owner=owner_name)
-    when = format_ago(kr.updated_at, view.now, view.locale)
+    when = format_ago(kr.updated_at, view.now, view.locale, view.timezone)
     if kr.updated_by_id is None:
         who = t(view.locale, f"source.{kr.updated_source or 'import'}")
     elif kr.updated_by_id == kr.owner_id:

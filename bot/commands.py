@@ -48,6 +48,7 @@ class Commands:
             now = self.clock()
             view = View(
                 locale=(person.locale if person and person.locale else org.locale),
+                timezone=(person.timezone if person and person.timezone else org.timezone),
                 now=now,
                 today=local_date(now, org.timezone),
                 people={},
@@ -81,7 +82,7 @@ class _Context:
             "history": self.history,
         }
         if first == "team":
-            message = await self.team(" ".join(rest))
+            message = await self.team(" ".join(rest)) if rest else await self.team_usage()
         elif first in handlers:
             message = await handlers[first](rest)
         elif first in NOT_YET:
@@ -94,7 +95,7 @@ class _Context:
 
     async def _view_with(self, person_ids) -> View:
         people = await repo.people_by_ids(self.session, person_ids)
-        return View(self.view.locale, self.view.now, self.view.today, people)
+        return replace(self.view, people=people)
 
     # -- help -------------------------------------------------------------------------------
     async def help(self) -> Message:
@@ -193,6 +194,16 @@ class _Context:
             context=tuple(context),
         )
 
+    async def team_usage(self) -> Message:
+        teams = await repo.teams(self.session)
+        return Message(
+            text=t(self.locale, "team.usage", example=teams[0].slug if teams else "…"),
+            context=(
+                t(self.locale, "unknown.teams", teams=", ".join(tm.slug for tm in teams[:10])),
+            ),
+            error=True,
+        )
+
     def unknown(self, word: str, teams: list[Team]) -> Message:
         slugs = _closest_teams(word, teams)
         if slugs:
@@ -218,14 +229,16 @@ class _Context:
                 sections.append(Section(title=f"{objective.key} {objective.title}"))
             last = sections[-1]
             sections[-1] = Section(title=last.title, rows=(*last.rows, kr_row(kr, objective, view)))
-        week = iso_week(self.view.now, person.timezone or self.org.timezone)
-        checkin = await repo.checkin_round(self.session, person.id, week)
-        status = {
-            "done": "me.checkin_done",
-            "no_change": "me.checkin_done",
-            "skipped": "me.checkin_skipped",
-        }.get(checkin.status if checkin else "", "me.checkin_open")
-        context = [t(self.locale, status, week=week)]
+        context = []
+        if owned:  # only owners of key results are prompted (SPEC §8)
+            week = iso_week(self.view.now, person.timezone or self.org.timezone)
+            checkin = await repo.checkin_round(self.session, person.id, week)
+            status = {
+                "done": "me.checkin_done",
+                "no_change": "me.checkin_done",
+                "skipped": "me.checkin_skipped",
+            }.get(checkin.status if checkin else "", "me.checkin_open")
+            context.append(t(self.locale, status, week=week))
         if person.away_until and person.away_until >= self.view.today:
             context.append(t(self.locale, "me.away", date=person.away_until.isoformat()))
         led = await repo.led_teams(self.session, person.id)
@@ -340,7 +353,7 @@ class _Context:
             line = t(
                 self.locale,
                 "history.row",
-                date=format_date(u.created_at, self.locale),
+                date=format_date(u.created_at, self.locale, self.view.timezone),
                 who=person.name if person else source,
                 old=format_number(u.old_value, self.locale) if u.old_value is not None else "–",
                 new=format_value(u.new_value, kr.unit, self.locale),

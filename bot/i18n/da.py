@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     "team.pace": "{elapsed} af perioden er gået; ⚠ markerer nøgleresultater mere end 25 point bagud.",
     "team.supports": "↳ understøtter {key} {title} ({team})",
     "team.no_objectives": "{team} har ingen mål i den aktuelle periode.",
+    "team.usage": "Hvilket team? For eksempel `okr team {example}`.",
     "team.sub_teams": "Underteams: {teams}",
     "row.owner_never": "{owner} · ingen opdateringer endnu",
     "row.owner_updated": "{owner} · opdateret {when}",

@@ -44,6 +44,7 @@ MESSAGES: dict[str, str] = {
     "team.pace": "{elapsed} of the period has passed; ⚠ marks key results more than 25 points behind that pace.",
     "team.supports": "↳ supports {key} {title} ({team})",
     "team.no_objectives": "{team} has no objectives for the current period.",
+    "team.usage": "Which team? For example `okr team {example}`.",
     "team.sub_teams": "Sub-teams: {teams}",
     "row.owner_never": "{owner} · no updates yet",
     "row.owner_updated": "{owner} · updated {when}",

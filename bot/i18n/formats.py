@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.i18n import t
 from bot.progress import as_percent
@@ -54,10 +55,12 @@ def format_percent(progress: float | None, locale: str) -> str:
     return "–" if whole is None else with_unit(str(whole), "%", locale)
 
 
-def format_ago(when: datetime | None, now: datetime, locale: str) -> str:
+def format_ago(when: datetime | None, now: datetime, locale: str, zone: str = "UTC") -> str:
+    """Whole calendar days between the two moments, counted in the reader's time zone."""
     if when is None:
         return t(locale, "never")
-    days = (now.date() - when.date()).days
+    tz = ZoneInfo(zone)
+    days = (now.astimezone(tz).date() - when.astimezone(tz).date()).days
     if days <= 0:
         return t(locale, "today")
     if days == 1:
@@ -69,6 +72,7 @@ def format_ago(when: datetime | None, now: datetime, locale: str) -> str:
     return t(locale, "months_ago", n=days // 30)
 
 
-def format_date(when: datetime, locale: str) -> str:
+def format_date(when: datetime, locale: str, zone: str = "UTC") -> str:
+    when = when.astimezone(ZoneInfo(zone))
     month = t(locale, "months").split()[when.month - 1]
     return t(locale, "date", day=when.day, month=month, year=when.year)
