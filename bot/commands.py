@@ -256,7 +256,7 @@ class _Context:
         objectives = await repo.active_objectives(self.session, self.view.today)
         if not objectives:
             return Message(text=t(self.locale, "tree.empty"))
-        krs = await repo.active_key_results(self.session, self.view.today)
+        krs = await repo.active_key_result_values(self.session, self.view.today)
         teams = {tm.id: tm for tm in await repo.teams(self.session)}
         by_objective = group_by_objective(krs)
         ids = {o.id for o in objectives}

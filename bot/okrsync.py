@@ -105,16 +105,23 @@ class _Sync:
         self.session = session
         self.report = report
         self.now = now
+        self.created: set[int] = set()  # id() of rows created by this import
 
     def _upsert(self, kind: str, existing: dict, key: str, values: dict, model):
         row = existing.get(key)
         if row is None:
             row = model(**values)
             self.session.add(row)
+            self.created.add(id(row))
             self.report.count(self.report.created, kind)
         elif _assign(row, values):
             self.report.count(self.report.updated, kind)
         return row
+
+    def _link(self, kind: str, row, values: dict) -> None:
+        """Set a reference to a row written earlier in this import (ids exist after a flush)."""
+        if _assign(row, values) and id(row) not in self.created:
+            self.report.count(self.report.updated, kind)
 
     def _archive(self, kind: str, existing: dict, keep: set[str]) -> None:
         for key, row in existing.items():
@@ -187,8 +194,7 @@ class _Sync:
         await self.session.flush()
         for spec in specs:
             parent = existing[spec.parent].id if spec.parent else None
-            if _assign(existing[spec.slug], {"parent_id": parent}):
-                self.report.count(self.report.updated, "teams")
+            self._link("teams", existing[spec.slug], {"parent_id": parent})
         await self._memberships(specs, existing, people)
         return existing
 
@@ -242,8 +248,7 @@ class _Sync:
         await self.session.flush()
         for spec in doc.objectives:
             aligned = existing[spec.aligned_to].id if spec.aligned_to else None
-            if _assign(existing[spec.id], {"aligned_to_id": aligned}):
-                self.report.count(self.report.updated, "objectives")
+            self._link("objectives", existing[spec.id], {"aligned_to_id": aligned})
         await self._key_results(doc.objectives, existing, people, prune)
 
     async def _key_results(

@@ -91,11 +91,26 @@ async def key_results_of(session: AsyncSession, objective_ids: Iterable[int]) ->
     return await _all(session, query)
 
 
-async def active_key_results(session: AsyncSession, today: date) -> list[KeyResult]:
+# what progress arithmetic reads: enough for roll-ups without loading whole rows
+PROGRESS_COLUMNS = (
+    KeyResult.objective_id,
+    KeyResult.type,
+    KeyResult.start,
+    KeyResult.target,
+    KeyResult.current,
+    KeyResult.min,
+    KeyResult.max,
+    KeyResult.weight,
+    KeyResult.health,
+)
+
+
+async def active_key_result_values(session: AsyncSession, today: date) -> list:
+    """The progress columns of every active key result, as light rows (the company tree)."""
     query = _active(
-        select(KeyResult).join(Objective, KeyResult.objective_id == Objective.id), today
+        select(*PROGRESS_COLUMNS).join(Objective, KeyResult.objective_id == Objective.id), today
     ).where(KeyResult.archived.is_(False))
-    return await _all(session, query.order_by(KeyResult.position, KeyResult.id))
+    return list(await session.execute(query.order_by(KeyResult.position, KeyResult.id)))
 
 
 async def owned_key_results(
