@@ -78,6 +78,16 @@ MESSAGES: dict[str, str] = {
     "history.usage": "Which key result? For example `okr history {example}`.",
     "history.system": "okrbot",
     # errors
+    # reply parser questions
+    "parse.which": "Which key result is that for? {options} (answer with the number)",
+    "parse.two_values": "You gave {key} {title} two values, {a} and {b}: which one is right?",
+    "parse.confirm": "{key} {title}: {value} is far outside {range}. Reply “yes” to save it, or send the right value.",
+    "parse.unknown_position": "Your key results are numbered 1 to {n}; there is no {position}.",
+    "parse.unknown_kr": "{key} is not one of your key results: write its number from the list, e.g. “{example}”.",
+    "parse.two_numbers": "I see more than one number for {key} {title}: which one is the new value?",
+    "parse.not_binary": "{key} {title} is done or not done: answer “done” or “not yet”.",
+    "parse.unclear": "I couldn't read the change for {key} {title}: please send the new value, e.g. “{example}”.",
+    "parse.milestone": "{key} {title} is a milestone from 0 to 100 %: which percentage is it at?",
     "unknown.word": "I don't know the team or command “{word}”.",
     "unknown.closest": "Closest teams: {teams}",
     "unknown.teams": "Teams: {teams}",

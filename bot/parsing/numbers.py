@@ -1,0 +1,119 @@
+"""Numbers in a clause, read the way the member's locale writes them.
+
+`4,100` is four thousand one hundred in English and 4.1 in Danish; `4.100` the other way round.
+Suffixes scale (`4.5k`, `1.2M`, `1,2 mio.`, `12 tusind`), currency words are dropped, `%` and
+`pct`/`procent` mark a percentage, and number words (`six`, `seks`) are numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.parsing.vocab import (
+    CURRENCY_WORDS,
+    NUMBER_WORDS_DA,
+    NUMBER_WORDS_EN,
+    ONE_WORDS,
+    PERCENT_WORDS,
+    SCALE_WORDS,
+)
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+    start: int  # span in the clause text
+    end: int
+    percent: bool = False
+    sign: int = 0  # +1 / -1 when written with an explicit sign ("+2", "-3")
+    word: bool = False  # written as a word ("six")
+
+
+_SCALE = "|".join(
+    re.escape(w) for w in sorted(SCALE_WORDS, key=len, reverse=True) if w not in ("t",)
+)
+_PERCENT = "|".join(re.escape(w) for w in sorted(PERCENT_WORDS, key=len, reverse=True))
+_CURRENCY_BEFORE = r"(?:(?:dkk|kr\.?|eur|usd|\$|€)\s?)?"
+_DIGITS = re.compile(
+    r"(?<![\d.,])(?P<sign>(?<![\w])[+-])?" + _CURRENCY_BEFORE + r"(?P<num>\d+(?:[.,]\d+)*)"
+    r"(?:\s?(?P<scale>" + _SCALE + r")(?![\w]))?"
+    r"(?:\s?(?P<pct>" + _PERCENT + r")(?![\w]))?"
+    r"(?![\w])",
+    re.IGNORECASE,
+)
+
+
+def to_float(text: str, locale: str) -> float | None:
+    """`4,100` -> 4100 (en) or 4.1 (da); `1.5` / `1,5` -> 1.5 in either when unambiguous."""
+    group, decimal = (".", ",") if locale == "da" else (",", ".")
+    if re.fullmatch(r"\d+", text):
+        return float(text)
+    grouped = rf"\d{{1,3}}(?:{re.escape(group)}\d{{3}})+(?:{re.escape(decimal)}\d+)?"
+    if re.fullmatch(grouped, text):
+        return float(text.replace(group, "").replace(decimal, "."))
+    plain_decimal = rf"\d+{re.escape(decimal)}\d+"
+    if re.fullmatch(plain_decimal, text):
+        return float(text.replace(decimal, "."))
+    # the other locale's decimal separator, when it cannot be a thousands separator
+    if re.fullmatch(rf"\d+{re.escape(group)}\d{{1,2}}", text) or re.fullmatch(
+        rf"\d+{re.escape(group)}\d{{4,}}", text
+    ):
+        return float(text.replace(group, "."))
+    return None
+
+
+def _word_table(locale: str) -> dict[str, float]:
+    if locale == "da":
+        return {**NUMBER_WORDS_EN, **NUMBER_WORDS_DA}
+    return dict(NUMBER_WORDS_EN)
+
+
+_WORD_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def _word_pattern(locale: str) -> re.Pattern:
+    if locale not in _WORD_PATTERNS:
+        words = sorted(_word_table(locale), key=len, reverse=True)
+        alternatives = "|".join(re.escape(w) for w in words)
+        _WORD_PATTERNS[locale] = re.compile(
+            r"(?<![\w-])(?P<word>" + alternatives + r")"
+            r"(?:\s(?P<scale>tusind|thousand|million|millioner|mio\.?))?(?![\w-])"
+        )
+    return _WORD_PATTERNS[locale]
+
+
+_ONE = re.compile(
+    r"(?<![\w-])(?:" + "|".join(ONE_WORDS) + r")(?=\s(?:more|extra|additional|mere|til|flere|"
+    r"less|fewer|færre|mindre)\b)"
+)
+
+
+def find_numbers(clause: str, locale: str) -> list[Number]:
+    found: list[Number] = []
+    for m in _DIGITS.finditer(clause):
+        value = to_float(m.group("num"), locale)
+        if value is None:
+            continue
+        scale = m.group("scale")
+        if scale:
+            value *= SCALE_WORDS[scale.lower()]
+        sign = {"+": 1, "-": -1}.get(m.group("sign") or "", 0)
+        if sign == -1 and m.start() > 0 and clause[m.start() - 1].isalnum():
+            sign = 0  # "mkt-1" style: the dash joins, it is not a minus
+        found.append(Number(value, m.start(), m.end(), bool(m.group("pct")), sign))
+    taken = [(n.start, n.end) for n in found]
+    for m in _word_pattern(locale).finditer(clause):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
+        value = _word_table(locale)[m.group("word")]
+        if m.group("scale"):
+            value *= SCALE_WORDS[m.group("scale").rstrip(".")]
+        found.append(Number(float(value), m.start(), m.end(), word=True))
+    for m in _ONE.finditer(clause):
+        found.append(Number(1.0, m.start(), m.end(), word=True))
+    return sorted(found, key=lambda n: n.start)
+
+
+def strip_currency(words: list[str]) -> list[str]:
+    return [w for w in words if w not in CURRENCY_WORDS]

@@ -1,0 +1,296 @@
+"""A check-in reply to key-result updates (SPEC §5). Precision first: whatever could mean two
+things saves nothing and asks one short question."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.i18n import t
+from bot.i18n.formats import format_number, format_value
+from bot.parsing.clauses import Item, analyse
+from bot.parsing.matching import choose, word_refs
+from bot.parsing.model import (
+    CLARIFY,
+    NO_CHANGE,
+    SKIP,
+    UNRECOGNIZED,
+    UPDATES,
+    ParseResult,
+    Pending,
+    PromptKR,
+    Update,
+)
+from bot.parsing.text import clean, split
+
+FAR_FACTOR = 10  # SPEC §8: more than 10 x |target - start| from the nearer end asks first
+
+
+class _Ask(Exception):
+    def __init__(self, message: str, pending: Pending | None = None, /, **values) -> None:
+        self.key, self.pending, self.values = message, pending, values
+
+
+def parse_reply(text: str, krs: Sequence[PromptKR], locale: str = "en") -> ParseResult:
+    """Pure: the member's key results (as prompted) and language in, the reading out."""
+    krs = tuple(krs)
+    cleaned = clean(text)
+    if not cleaned or not krs:
+        return ParseResult(UNRECOGNIZED)
+    try:
+        return _parse(cleaned, krs, locale)
+    except _Ask as ask:
+        return ParseResult(CLARIFY, question=_question(ask, krs, locale), pending=ask.pending)
+
+
+def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
+    placed: list[tuple[int, int, Item]] = []  # (line, sentence, item)
+    for line_no, sentences in enumerate(split(cleaned)):
+        for sentence_no, clauses in enumerate(sentences):
+            for clause in clauses:
+                placed.extend((line_no, sentence_no, item) for item in analyse(clause, krs, locale))
+    items = [item for _, _, item in placed]
+    for item in items:
+        if item.problem:
+            raise _Ask(item.problem[0], **item.problem[1])
+    _resolve_bare_values(items, krs)
+    by_key = {kr.key: kr for kr in krs}
+    updates: dict[str, Update] = {}
+    for item in items:
+        if item.keys is None:
+            continue
+        if len(item.keys) > 1:
+            if item.has_value or item.health or item.confidence is not None:
+                raise _Ask(
+                    "parse.which", Pending("which", _ordered(item.keys, krs), text=item.text)
+                )
+            continue
+        (key,) = item.keys
+        update = _update(by_key[key], item)
+        if update is not None:
+            previous = updates.get(key)
+            if previous is not None and previous.value != update.value:
+                raise _Ask("parse.two_values", key=key, a=previous.value, b=update.value)
+            updates[key] = _merge(previous, update)
+    _attach_modifiers(placed, updates, by_key)
+    if not updates:
+        return _without_updates(items, krs)
+    result = tuple(updates[kr.key] for kr in krs if kr.key in updates)
+    far = [u for u in result if _far_outside(by_key[u.kr], u.value)]
+    if far:
+        raise _Ask(
+            "parse.confirm", Pending("confirm", updates=result), key=far[0].kr, value=far[0].value
+        )
+    return ParseResult(UPDATES, result)
+
+
+def _ordered(keys, krs) -> tuple[str, ...]:
+    return tuple(kr.key for kr in krs if kr.key in keys)
+
+
+def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...]) -> None:
+    """Values with no key result named: the only key result, or one per line in order."""
+    bare = [i for i in items if i.keys is None and i.has_value]
+    if not bare:
+        return
+    if len(krs) == 1:
+        for item in bare:
+            item.keys = frozenset({krs[0].key})
+        return
+    content = [i for i in items if i.keys is not None or i.has_value]
+    if len(bare) == len(content) == len(krs):
+        for item, kr in zip(bare, krs, strict=True):
+            item.keys, item.explicit = frozenset({kr.key}), True
+        return
+    raise _Ask("parse.which", Pending("which", tuple(kr.key for kr in krs), text=bare[0].text))
+
+
+def _update(kr: PromptKR, item: Item) -> Update | None:
+    if item.extra_numbers:
+        raise _Ask("parse.two_numbers", key=kr.key)
+    value = _value(kr, item)
+    if value is None:
+        if item.health is None and item.confidence is None and item.comment is None:
+            return None
+        if item.intent:  # "no change on campaigns"
+            return None
+        value = kr.current if kr.current is not None else (kr.start or 0.0)
+        if kr.type == "binary" and kr.current is None:
+            value = 0.0
+    return Update(kr.key, value, item.health, item.confidence, item.comment)
+
+
+def _value(kr: PromptKR, item: Item) -> float | None:
+    if kr.type == "binary":
+        return _binary_value(kr, item)
+    number = item.number
+    if number is None:
+        if item.binary is not None and kr.type == "milestone":
+            return 100.0 if item.binary else None
+        if item.binary is not None:
+            raise _Ask("parse.not_binary", key=kr.key)
+        return None
+    amount = number.value
+    if number.percent and kr.unit != "%" and kr.type not in ("milestone", "threshold"):
+        if item.relative:
+            raise _Ask("parse.unclear", key=kr.key)
+        start, target = kr.start or 0.0, kr.target if kr.target is not None else 0.0
+        return round(start + amount / 100 * (target - start), 6)
+    if item.relative:
+        base = kr.current if kr.current is not None else kr.start
+        if base is None:
+            raise _Ask("parse.unclear", key=kr.key)
+        return round(base + item.relative * amount, 6)
+    if kr.type == "milestone" and not 0 <= amount <= 100:
+        raise _Ask("parse.milestone", key=kr.key)
+    return amount
+
+
+def _binary_value(kr: PromptKR, item: Item) -> float | None:
+    if item.binary is not None and item.number is None:
+        return item.binary
+    number = item.number
+    if number is None:
+        return None
+    if number.percent and number.value in (0, 100):
+        return number.value / 100
+    if not number.percent and number.value in (0, 1) and not item.relative:
+        return number.value
+    raise _Ask("parse.not_binary", key=kr.key)
+
+
+def _merge(previous: Update | None, update: Update) -> Update:
+    if previous is None:
+        return update
+    return Update(
+        update.kr,
+        update.value,
+        update.health or previous.health,
+        update.confidence if update.confidence is not None else previous.confidence,
+        " · ".join(c for c in (previous.comment, update.comment) if c) or None,
+    )
+
+
+def _attach_modifiers(placed, updates: dict[str, Update], by_key) -> None:
+    """Health, confidence or a comment said on their own: for the update of the same
+    sentence said just before (or after), else for every update of the reply."""
+    for index, (line, sentence, item) in enumerate(placed):
+        if not item.is_modifier or (
+            item.health is None and item.confidence is None and not item.comment
+        ):
+            continue
+        if item.intent:
+            continue
+        neighbour = _neighbour(placed, index, line, sentence)
+        targets = [neighbour] if neighbour in updates else list(updates)
+        for key in targets:
+            u = updates[key]
+            updates[key] = Update(
+                u.kr,
+                u.value,
+                u.health or item.health,
+                u.confidence if u.confidence is not None else item.confidence,
+                u.comment or item.comment,
+            )
+
+
+def _neighbour(placed, index: int, line: int, sentence: int) -> str | None:
+    same = [
+        (i, it)
+        for i, (ln, sn, it) in enumerate(placed)
+        if ln == line and sn == sentence and it.keys is not None and len(it.keys) == 1
+    ]
+    before = [it for i, it in same if i < index]
+    after = [it for i, it in same if i > index]
+    chosen = before[-1] if before else (after[0] if after else None)
+    return next(iter(chosen.keys)) if chosen else None
+
+
+def _without_updates(items: list[Item], krs: tuple[PromptKR, ...]) -> ParseResult:
+    intents = {i.intent for i in items if i.intent}
+    if "skip" in intents:
+        return ParseResult(SKIP)
+    if "no_change" in intents:
+        return ParseResult(NO_CHANGE)
+    health = next((i.health for i in items if i.health), None)
+    confidence = next((i.confidence for i in items if i.confidence is not None), None)
+    named = [i for i in items if i.keys is not None]
+    if (health or confidence is not None) and not named:
+        return ParseResult(
+            UPDATES,
+            tuple(Update(kr.key, _unchanged(kr), health, confidence) for kr in krs),
+        )
+    if any(i.binary is not None for i in items):
+        raise _Ask("parse.which", Pending("which", tuple(kr.key for kr in krs), text=items[0].text))
+    return ParseResult(UNRECOGNIZED)
+
+
+def _unchanged(kr: PromptKR) -> float:
+    if kr.current is not None:
+        return kr.current
+    return 0.0 if kr.type in ("binary", "milestone") else (kr.start or 0.0)
+
+
+def _far_outside(kr: PromptKR, value: float) -> bool:
+    if kr.type in ("binary", "threshold") or kr.start is None or kr.target is None:
+        return False
+    span = abs(kr.target - kr.start)
+    low, high = min(kr.start, kr.target), max(kr.start, kr.target)
+    distance = low - value if value < low else value - high if value > high else 0.0
+    return distance > FAR_FACTOR * span
+
+
+def _question(ask: _Ask, krs: tuple[PromptKR, ...], locale: str) -> str:
+    by_key = {kr.key: kr for kr in krs}
+    values = dict(ask.values)
+    if ask.pending and ask.pending.kind == "which":
+        options = " ".join(
+            f"{n}) {by_key[key].title}" for n, key in enumerate(ask.pending.candidates, 1)
+        )
+        return t(locale, "parse.which", options=options)
+    if "key" in values and values["key"] in by_key:
+        kr = by_key[values["key"]]
+        values["title"] = kr.title
+        for name in ("value", "a", "b"):
+            if name in values:
+                values[name] = format_value(values[name], kr.unit, locale)
+        if kr.start is not None and kr.target is not None:
+            values["range"] = (
+                f"{format_number(kr.start, locale)}–{format_value(kr.target, kr.unit, locale)}"
+            )
+    values.setdefault("example", _example(krs))
+    return t(locale, ask.key, **values)
+
+
+def _example(krs: tuple[PromptKR, ...]) -> str:
+    first = krs[0]
+    word = re.findall(r"[A-Za-zÆØÅæøå]{4,}", first.title)
+    return f"1: {first.target or 1:g}" if not word else f"{word[-1].lower()} {first.target or 1:g}"
+
+
+def resolve_answer(
+    pending: Pending, text: str, krs: Sequence[PromptKR], locale: str = "en"
+) -> ParseResult | None:
+    """The member's answer to a question; None when the message is not an answer to it."""
+    krs = tuple(krs)
+    cleaned = (clean(text) or "").strip(" .!")
+    if pending.kind == "confirm":
+        if cleaned in ("yes", "y", "ja", "jo", "yes please", "ja tak", "correct", "korrekt", "ok"):
+            return ParseResult(UPDATES, pending.updates)
+        return None
+    chosen = _pick(cleaned, pending.candidates, krs)
+    if chosen is None:
+        return None
+    return parse_reply(f"{chosen} {pending.text}", krs, locale)
+
+
+def _pick(answer: str, candidates: tuple[str, ...], krs: tuple[PromptKR, ...]) -> str | None:
+    m = re.fullmatch(r"#?(\d{1,2})[.)]?", answer)
+    if m:
+        n = int(m.group(1))
+        return candidates[n - 1] if 1 <= n <= len(candidates) else None
+    lowered = {key.lower(): key for key in candidates}
+    if answer in lowered:
+        return lowered[answer]
+    named = choose(word_refs(answer, tuple(kr for kr in krs if kr.key in candidates)))
+    return next(iter(named)) if len(named) == 1 else None
