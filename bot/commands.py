@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import answers
 from bot.answers import View, group_by_objective, kr_row, mean, objective_row, own_progress
+from bot.checkins import Checkins
 from bot.clock import Clock, iso_week, local_date
 from bot.i18n import health_label, t
 from bot.i18n.formats import format_date, format_number, format_percent, format_value
@@ -20,7 +23,8 @@ from storage.db import Database
 from storage.models import Objective, Organization, Person, Team
 
 RESERVED = {"help", "team", "me", "company", "tree", "focus", "history", "share"}
-NOT_YET = {"checkin", "digest", "set", "away", "back"}  # SPEC §4 words later releases answer
+NOT_YET = {"digest"}  # SPEC §4 words a later release answers
+CHECKIN_WORDS = {"checkin", "check-in", "set", "away", "back"}
 HISTORY_LIMIT = 10
 
 
@@ -33,12 +37,15 @@ def command_words(text: str) -> list[str]:
 
 
 class Commands:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, checkins: Checkins) -> None:
         self.db = db
         self.clock = clock
+        self.checkins = checkins
 
     async def handle(self, text: str, person: Person | None) -> Message:
         words = command_words(text)
+        if words and words[0].lower() in CHECKIN_WORDS:
+            return await self._checkin_command(words[0].lower(), words[1:], person)
         async with self.db.session() as session:
             org = await repo.organization(session)
             if org is None:
@@ -55,6 +62,46 @@ class Commands:
             )
             ctx = _Context(session, org, view, person)
             return await ctx.dispatch(words)
+
+    async def _checkin_command(self, word: str, rest: list[str], person: Person | None) -> Message:
+        if person is None:
+            async with self.db.session() as session:
+                org = await repo.organization(session)
+            return Message(text=t(org.locale if org else "en", "me.unknown"), error=True)
+        if word in ("checkin", "check-in"):
+            return await self.checkins.prompt(person)
+        if word == "set":
+            return await self.checkins.set_value(person, rest)
+        if word == "back":
+            return await self.checkins.back(person)
+        text = " ".join(rest)
+        until = parse_date(text)
+        if text and until is None:
+            return Message(text=t(person.locale or "en", "away.bad_date", text=text), error=True)
+        return await self.checkins.away(person, until)
+
+
+_DATE_FORMS = (
+    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
+    re.compile(r"(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})"),
+)
+
+
+def parse_date(text: str) -> date | None:
+    """`until 2026-12-31`, `til 31.12.2026`, `31/12/2026`."""
+    words = text.strip().lower().split()
+    if words and words[0] in ("until", "til", "to"):
+        words = words[1:]
+    if len(words) != 1:
+        return None
+    for form in _DATE_FORMS:
+        m = form.fullmatch(words[0])
+        if m:
+            try:
+                return date(int(m["y"]), int(m["m"]), int(m["d"]))
+            except ValueError:
+                return None
+    return None
 
 
 class _Context:

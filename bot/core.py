@@ -10,13 +10,14 @@ import logging
 import uuid
 from collections.abc import Awaitable
 
+from bot.checkins import Checkins, FormOutcome
 from bot.clock import Clock
 from bot.commands import Commands
 from bot.i18n import t
 from bot.messages import Message
 from storage import repo
 from storage.db import Database
-from storage.models import Person, RawReply
+from storage.models import Person
 
 log = logging.getLogger("okrbot.core")
 
@@ -25,7 +26,8 @@ class Core:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self.commands = Commands(db, clock)
+        self.checkins = Checkins(db, clock)
+        self.commands = Commands(db, clock, self.checkins)
 
     async def person(self, **criteria: str) -> Person | None:
         """A live person by `handle`, `slack_id`, `teams_aad_id` or `email`."""
@@ -43,30 +45,33 @@ class Core:
         platform: str,
         platform_user_id: str | None = None,
         external_id: str | None = None,
-    ) -> Message:
-        """A plain message to the bot: kept in the inbox first, whatever happens next."""
+    ) -> Message | None:
+        """A plain message to the bot: a check-in reply, kept in the inbox first.
+        None when the platform delivered the same message before."""
+        locale = await self._default_locale() if person is None else "en"
         return await self._answer(
-            person, self._direct(person, text, platform, platform_user_id, external_id)
+            person,
+            self.checkins.reply(
+                person,
+                text,
+                platform=platform,
+                platform_user_id=platform_user_id,
+                external_id=external_id,
+                locale=locale,
+            ),
         )
 
-    async def _direct(self, person, text, platform, platform_user_id, external_id) -> Message:
-        async with self.db.transaction() as session:
-            session.add(
-                RawReply(
-                    person_id=person.id if person else None,
-                    platform=platform,
-                    platform_user_id=platform_user_id,
-                    external_id=external_id,
-                    text=text,
-                    received_at=self.clock(),
-                    status="unsupported" if person else "stranger",
-                )
-            )
+    async def press(self, person: Person, action: str, value: str = "") -> Message:
+        """A button of a prompt or a confirmation."""
+        return await self._answer(person, self.checkins.press(person, action, value))
+
+    async def submit_form(self, person: Person, values: dict[str, dict]) -> FormOutcome:
+        return await self.checkins.submit_form(person, values)
+
+    async def _default_locale(self) -> str:
+        async with self.db.session() as session:
             org = await repo.organization(session)
-        locale = (person.locale if person else None) or (org.locale if org else "en")
-        if person is None:
-            return Message(text=t(locale, "plain.stranger"))
-        return Message(text=t(locale, "plain.unsupported"))
+        return org.locale if org else "en"
 
     async def _answer(self, person: Person | None, work: Awaitable[Message]) -> Message:
         try:

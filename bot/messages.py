@@ -48,6 +48,27 @@ class Action:
 
 
 @dataclass(frozen=True)
+class FormField:
+    """One key result in a check-in form: its value, health and comment."""
+
+    key: str  # the key result's id
+    label: str
+    kind: str  # number | binary
+    value: str = ""  # prefilled, as the member would type it
+    health: str | None = None
+    hint: str = ""  # e.g. "target 12 campaigns"
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    title: str
+    fields: tuple[FormField, ...]
+    submit: str
+    health_options: tuple[tuple[str, str], ...] = ()  # (value, label)
+
+
+@dataclass(frozen=True)
 class Message:
     title: str | None = None
     text: str | None = None
@@ -56,6 +77,7 @@ class Message:
     actions: tuple[Action, ...] = ()
     ephemeral: bool = True  # only the asker sees it (Slack ephemeral); False = shared
     error: bool = False
+    form: Form | None = None
     extra: dict = field(default_factory=dict, compare=False)
 
 
@@ -106,6 +128,13 @@ def render_text(message: Message) -> str:
     if message.context:
         out.append("")
         out.extend(message.context)
+    if message.form:
+        out.append("")
+        out.append(message.form.title)
+        for n, f in enumerate(message.form.fields, 1):
+            current = f" = {f.value}" if f.value else ""
+            health = f" ({f.health})" if f.health else ""
+            out.append(f"  {n}. {f.key} {f.label}{current}{health}  {f.hint}".rstrip())
     if message.actions:
         out.append("")
         out.append("  ".join(f"[{action.label}]" for action in message.actions))

@@ -163,6 +163,10 @@ class KeyResultUpdate(SQLModel, table=True):
     comment: str | None = Field(default=None, sa_type=Text)
     source: str  # dm | button | form | command | api | import
     raw_reply_id: int | None = Field(default=None, foreign_key="raw_reply.id")
+    # the rows of one answer share a batch, so that Undo can restore exactly them
+    batch_id: str | None = Field(default=None, index=True)
+    undoes_batch: str | None = Field(default=None, index=True)
+    old_health: str | None = None
 
 
 class CheckinRound(SQLModel, table=True):

@@ -16,6 +16,7 @@ from storage.models import (
     Objective,
     Organization,
     Person,
+    RawReply,
     Team,
     TeamMember,
 )
@@ -159,3 +160,58 @@ async def checkin_round(session: AsyncSession, person_id: int, period: str) -> C
         CheckinRound.person_id == person_id, CheckinRound.period == period
     )
     return (await session.execute(query)).scalars().first()
+
+
+async def previous_reply(session: AsyncSession, person_id: int, before_id: int) -> RawReply | None:
+    """The member's message before this one (an open question lives on it)."""
+    query = (
+        select(RawReply)
+        .where(RawReply.person_id == person_id, RawReply.id < before_id)
+        .order_by(RawReply.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalars().first()
+
+
+async def key_results_for_update(session: AsyncSession, keys: Iterable[str]) -> list[KeyResult]:
+    """The rows an answer changes, locked against concurrent answers (PostgreSQL)."""
+    query = select(KeyResult).where(KeyResult.key.in_(set(keys))).with_for_update()
+    return await _all(session, query)
+
+
+async def batch(session: AsyncSession, batch_id: str) -> list[KeyResultUpdate]:
+    query = select(KeyResultUpdate).where(KeyResultUpdate.batch_id == batch_id)
+    return await _all(session, query.order_by(KeyResultUpdate.id))
+
+
+async def undone(session: AsyncSession, batch_id: str) -> bool:
+    query = select(KeyResultUpdate.id).where(KeyResultUpdate.undoes_batch == batch_id).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
+async def latest_updates(
+    session: AsyncSession, kr_ids: Iterable[int]
+) -> dict[int, KeyResultUpdate]:
+    """The newest history row of each key result."""
+    wanted = set(kr_ids)
+    if not wanted:
+        return {}
+    newest = (
+        select(KeyResultUpdate.key_result_id, func.max(KeyResultUpdate.id).label("id"))
+        .where(KeyResultUpdate.key_result_id.in_(wanted))
+        .group_by(KeyResultUpdate.key_result_id)
+        .subquery()
+    )
+    query = select(KeyResultUpdate).join(newest, KeyResultUpdate.id == newest.c.id)
+    return {u.key_result_id: u for u in await _all(session, query)}
+
+
+async def leads_of_teams(session: AsyncSession, team_ids: Iterable[int]) -> dict[int, set[int]]:
+    wanted = set(team_ids)
+    if not wanted:
+        return {}
+    query = select(TeamMember).where(TeamMember.team_id.in_(wanted), TeamMember.role == "lead")
+    leads: dict[int, set[int]] = {}
+    for member in await _all(session, query):
+        leads.setdefault(member.team_id, set()).add(member.person_id)
+    return leads

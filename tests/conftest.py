@@ -78,3 +78,13 @@ async def sqlite_db(tmp_path):
         yield database
     finally:
         await database.dispose()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the reply corpus' accuracy per category when that test ran."""
+    from tests import test_parser_corpus
+
+    if test_parser_corpus.REPORT:
+        terminalreporter.section("reply corpus")
+        for line in test_parser_corpus.REPORT:
+            terminalreporter.write_line(line)

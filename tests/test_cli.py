@@ -147,11 +147,11 @@ def test_console_chat_through_stdin(tmp_path, env):
     # okr me as Anna, in Danish
     assert "You are now Anna Holm (anna)." in out
     assert "Anna Holm: dine nøgleresultater" in out and "42 %" in out
-    # a plain line is kept in the inbox and answered
-    assert "Tak, jeg har gemt din besked." in out
+    # a plain line is a check-in reply: kept in the inbox, and answered with an example
+    assert "Det kunne jeg ikke læse som et check-in. Svar fx “campaigns 6, på sporet”" in out
     with sqlite3.connect(tmp_path / "cli.db") as conn:
-        assert conn.execute("SELECT platform, text FROM raw_reply").fetchall() == [
-            ("console", "hello there")
+        assert conn.execute("SELECT platform, text, status FROM raw_reply").fetchall() == [
+            ("console", "hello there", "unrecognized")
         ]
     assert "MKT-1.1 Segmented campaigns launched: historik" in out
     assert "4 → 5 campaigns" in out

@@ -78,6 +78,47 @@ MESSAGES: dict[str, str] = {
     "history.usage": "Which key result? For example `okr history {example}`.",
     "history.system": "okrbot",
     # errors
+    # check-ins
+    "checkin.title": "Weekly check-in · {week}",
+    "checkin.intro": "How did your key results move this week? Answer in your own words, for example “{example}”.",
+    "checkin.hint": "Numbers, ids or words of the title all work (“1: 6”, “MKT-1.1 6”, “campaigns +2”); add a health (on track, at risk, off track) and a comment if you like. “no change” or “skip” work too.",
+    "checkin.none": "You own no key results in the current period, so there is nothing to check in.",
+    "checkin.button.no_change": "No change",
+    "checkin.button.skip": "Skip this week",
+    "checkin.button.form": "Open form",
+    "checkin.saved": "Saved, thank you!",
+    "checkin.undo": "Undo",
+    "checkin.no_change_done": "Thanks! {week} is checked in with no change.",
+    "checkin.skipped": "OK, {week} is skipped. See you next week.",
+    "checkin.unrecognized": "I couldn't read that as a check-in. Answer like “{example}”, or say “no change” or “skip”.",
+    "checkin.not_allowed": "You can't update {key} {title}: only its owner ({owner}), a lead of {team} or an admin can.",
+    "checkin.unknown_action": "That button is no longer valid.",
+    "confirm.was": "was {value}",
+    "undo.done": "Undone: {keys} are back to their previous values.",
+    "undo.already": "That answer was already undone.",
+    "undo.nothing": "There is nothing to undo.",
+    "undo.conflict": "I can't undo {key} {title}: {who} changed it since ({when}). Nothing was changed.",
+    "undo.comment": "undo",
+    "form.title": "Check-in form · {week}",
+    "form.submit": "Save",
+    "form.console": "In the console, type `/submit 1=6 2=145:at_risk` (value, then an optional :health).",
+    "form.hint.target": "target {target}",
+    "form.hint.threshold": "keep within {bound}",
+    "form.hint.binary": "1 = done, 0 = not done",
+    "form.error.unknown": "{key} is not one of your key results.",
+    "form.error.health": "“{health}” is not a health: use on_track, at_risk or off_track.",
+    "form.error.binary": "Answer done (1) or not done (0).",
+    "form.error.number": "“{value}” is not a number.",
+    "form.error.milestone": "A milestone is between 0 and 100 %.",
+    "form.errors": "Nothing was saved. Please fix: {errors}",
+    "set.usage": "Usage: `okr set <kr> <value> [health] [comment]`, e.g. `okr set MKT-1.1 6 on track`.",
+    "set.unknown": "There is no key result “{key}”.",
+    "away.until": "You are away until {date}: no check-in prompts or reminders until then. `okr back` ends it early.",
+    "away.open": "You are away until you type `okr back`: no check-in prompts or reminders.",
+    "away.past": "{date} has already passed: give a date in the future, e.g. `okr away until 2026-12-31`.",
+    "away.bad_date": "I couldn't read “{text}” as a date: use YYYY-MM-DD, e.g. `okr away until 2026-12-31`.",
+    "back.done": "Welcome back! Check-in prompts and reminders are on again.",
+    "back.not_away": "You weren't away: check-in prompts and reminders are on.",
     # reply parser questions
     "parse.which": "Which key result is that for? {options} (answer with the number)",
     "parse.two_values": "You gave {key} {title} two values, {a} and {b}: which one is right?",
@@ -94,10 +135,6 @@ MESSAGES: dict[str, str] = {
     "unknown.help": "Type `okr help` for the commands.",
     "not_yet": "`okr {word}` is not available in this version yet.",
     "error.internal": "Sorry, something went wrong on my side (error {ref}). Please try again.",
-    "plain.unsupported": (
-        "Thanks, I've kept your message. Replies in plain words are not read yet: "
-        "try `okr me` or `okr help`."
-    ),
     "plain.stranger": (
         "Hi! I don't know you yet: okrbot only knows the people in the company's OKR file. "
         "Ask your OKR admin to add you (with your email) and I'll start sending you check-ins."

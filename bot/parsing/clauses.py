@@ -74,12 +74,15 @@ _CONFIDENCE = [
     ),
 ]
 _POSITION = re.compile(
-    r"^(?:#|nr\.?\s?|no\.?\s?|kr\s)?(\d{1,2})\s*(?:[:)]|\.(?=\s)|-(?=\s))\s*|^#(\d{1,2})\b\s*"
+    r"^(?:#|nr\.?\s?|no\.?\s?)?(\d{1,2})\s*(?:[:)]|\.(?=\s))\s*|^#(\d{1,2})\b\s*"
+    r"|^(\d{1,2})\s+(?=" + "|".join(re.escape(w) for w in DONE_WORDS + NOT_DONE_WORDS) + r")"
 )
 _HASH = re.compile(r"(?<![\w#])#(\d{1,2})\b")
 _ID = re.compile(r"(?<![\w-])([a-zæøå]{1,12}-\d+(?:\.\d+)*)(?![\w-]|\.\d)")
 _FILLER = frozenset(
-    STOPWORDS | CURRENCY_WORDS | {"-", ":", "=", "~", "…", "ca.", "approx", "about", "roughly"}
+    STOPWORDS
+    | CURRENCY_WORDS
+    | {"-", ":", "=", "~", "…", "/", "&", "+", "ca.", "approx", "about", "roughly"}
 )
 _COMMENT_TRIM = " -–:,.;!?()[]\"'*"
 
@@ -128,9 +131,11 @@ def _severity(health: str) -> int:
 
 
 def _intent(text: str) -> tuple[str | None, str]:
+    """ "skip" / "no change", when the clause says that and not just contains the word
+    ("mostly from the holiday sale" is not a holiday)."""
     for name, pattern in (("skip", _SKIP), ("no_change", _NO_CHANGE)):
         m = pattern.search(text)
-        if m:
+        if m and (m.start() == 0 or len(text.split()) <= 4):
             return name, _blank(text, m.start(), m.end())
     return None, text
 
@@ -141,7 +146,7 @@ def _explicit_refs(text: str, krs: tuple[PromptKR, ...]) -> tuple[list[Ref], str
     m = _POSITION.match(text)
     hashes = [] if m else list(_HASH.finditer(text))
     for match in ([m] if m else []) + hashes:
-        position = int(match.group(1) or match.group(2))
+        position = int(next(g for g in match.groups() if g))
         if 1 <= position <= len(krs):
             key = krs[position - 1].key
             refs.append(Ref(frozenset({key}), match.start(), match.end(), explicit=True))
@@ -157,6 +162,30 @@ def _explicit_refs(text: str, krs: tuple[PromptKR, ...]) -> tuple[list[Ref], str
             problem = ("parse.unknown_kr", {"key": token.upper()})
         text = _blank(text, match.start(), match.end())
     return refs, text, problem
+
+
+_CURRENCY = re.compile(r"(?<![\w])(dkk|kr\.?|kroner|\$|€|eur|euro|usd)(?![\w])")
+_FAMILY = {
+    "dkk": "dkk",
+    "kr": "dkk",
+    "kr.": "dkk",
+    "kroner": "dkk",
+    "$": "usd",
+    "usd": "usd",
+    "€": "eur",
+    "eur": "eur",
+    "euro": "eur",
+}
+
+
+def _by_currency(text: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
+    """ "145 kr." names the member's only key result counted in kroner."""
+    m = _CURRENCY.search(text)
+    if not m:
+        return []
+    family = _FAMILY[m.group(1)]
+    keys = [kr.key for kr in krs if _FAMILY.get((kr.unit or "").lower()) == family]
+    return [Ref(frozenset(keys), m.start(), m.end())] if len(keys) == 1 else []
 
 
 def _group(refs: list[Ref], text: str) -> list[Ref]:
@@ -193,6 +222,8 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     ]
     refs = _group(explicit + words, text)
     numbers = find_numbers(text, locale)
+    if not refs and numbers:
+        refs = _by_currency(text, krs)
     # a done-like word is a value, not a mention, when something else names the key result
     named = [r for r in refs if not r.binary_word]
     if named:
@@ -217,15 +248,18 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
 
 
 def _split_at_refs(clause: str, refs: list[Ref], numbers: list[Number]) -> list[str] | None:
-    """Cut "campaigns 6 subscribers 4500" (or "6 campaigns 4500 subscribers") in two."""
+    """Cut "campaigns 6 subscribers 4500", "6 campaigns, 4500 subscribers" or
+    "conversion 2.3% and 2 errors" into one piece per key result."""
     if not numbers:
         return None
-    number_first = numbers[0].start < refs[0].start
     cuts = []
-    for previous, ref in zip(refs, refs[1:], strict=False):
-        if number_first:
-            between = [n for n in numbers if previous.end <= n.start < ref.start]
-            cuts.append(between[0].start if between else ref.start)
+    for index, (previous, ref) in enumerate(zip(refs, refs[1:], strict=False)):
+        between = [n for n in numbers if previous.end <= n.start < ref.start]
+        before_previous = [
+            n for n in numbers if (refs[index - 1].end if index else 0) <= n.start < previous.start
+        ]
+        if len(between) >= 2 or (between and before_previous):
+            cuts.append(between[-1].start if len(between) >= 2 else between[0].start)
         else:
             cuts.append(ref.start)
     bounds = [0, *cuts, len(clause)]

@@ -35,10 +35,15 @@ class Ref:
     binary_word: bool = False  # only a done/launched-like word of a title
 
 
+@lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     word = word.strip("'-").removesuffix("'s")
     if word in SYNONYMS:
         return SYNONYMS[word]
+    if len(word) >= 5:  # a typo of a Danish word we know ("kampanger", "butiker")
+        close = [w for w in SYNONYMS if _close(word, w)]
+        if len({SYNONYMS[w] for w in close}) == 1:
+            return SYNONYMS[close[0]]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
@@ -74,11 +79,16 @@ def word_refs(clause: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
     """Every word of the clause that names one or more of the key results."""
     vocab = {kr.key: terms_of(kr.title, kr.unit) for kr in krs}
     refs: list[Ref] = []
-    for m in _WORD.finditer(clause):
+    matches = list(_WORD.finditer(clause))
+    for index, m in enumerate(matches):
         word = m.group()
         if word in _NOT_TERMS or len(word) < 2:
             continue
         candidates = {word, stem(word)}
+        if "-" in word:  # "sync-fejl", "omnichannel-kunder"
+            candidates |= {stem(part) for part in word.split("-") if len(part) >= 3}
+        if index + 1 < len(matches) and matches[index + 1].start() == m.end() + 1:
+            candidates.add(f"{word}-{matches[index + 1].group()}")  # "fit out" = "fit-out"
         keys = frozenset(
             key
             for key, terms in vocab.items()

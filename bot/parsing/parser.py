@@ -56,8 +56,12 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
     _resolve_bare_values(items, krs)
     by_key = {kr.key: kr for kr in krs}
     updates: dict[str, Update] = {}
+    mentions: list[tuple[str, Item]] = []
     for item in items:
         if item.keys is None:
+            continue
+        if len(item.keys) == 1 and _is_mention(item):
+            mentions.append((next(iter(item.keys)), item))
             continue
         if len(item.keys) > 1:
             if item.has_value or item.health or item.confidence is not None:
@@ -72,6 +76,12 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
             if previous is not None and previous.value != update.value:
                 raise _Ask("parse.two_values", key=key, a=previous.value, b=update.value)
             updates[key] = _merge(previous, update)
+    for key, item in mentions:  # a key result named with words but no value
+        if key in updates:
+            u = updates[key]
+            updates[key] = Update(u.kr, u.value, u.health, u.confidence, u.comment or item.comment)
+        elif item.comment:
+            raise _Ask("parse.unclear", key=key)
     _attach_modifiers(placed, updates, by_key)
     if not updates:
         return _without_updates(items, krs)
@@ -82,6 +92,12 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
             "parse.confirm", Pending("confirm", updates=result), key=far[0].kr, value=far[0].value
         )
     return ParseResult(UPDATES, result)
+
+
+def _is_mention(item: Item) -> bool:
+    return (
+        not item.has_value and item.health is None and item.confidence is None and not item.intent
+    )
 
 
 def _ordered(keys, krs) -> tuple[str, ...]:

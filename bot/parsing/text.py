@@ -15,14 +15,18 @@ _HTML_BREAK = re.compile(r"<\s*(?:br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>", re.IGNORECASE)
 _STRIKE = re.compile(r"~[^~\n]+~")
 _EMPHASIS = re.compile(r"(?<![\w*_])([*_`]{1,3})(?=\S)([^*_`\n]+?)(?<=\S)\1(?![\w*_])")
-_BULLET = re.compile(r"^\s*(?:[-*•–·>]+|\d{1,2}\s*[.)]\s*(?=[-*•]))\s*")
+_BULLET = re.compile(r"^\s*[-*•–·>]+\s+")
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
 # abbreviations whose dot does not end a sentence
 _ABBREVIATIONS = re.compile(
     r"\b(mio|mia|mill|kr|pct|ca|nr|no|approx|dvs|fx|bl\.a|inkl|ekskl)\.", re.I
 )
 _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?]+(?=\s|$)|(?<=\d)[.!?]+(?=\s+[^\d\s])|[!?]+")
-_CLAUSE_SEP = re.compile(r"\s*;\s*|(?<!\d),(?!\d)\s*|(?<=\d),(?=\s)\s*|,\s+")
+_CLAUSE_SEP = re.compile(
+    r"\s*;\s*|(?<!\d),(?!\d)\s*|(?<=\d),(?=\s)\s*|,\s+|\s+/\s+"
+    r"|(?<=[\d%a-zæøå])\s+(?=#\d{1,2}\b)"  # "#1 4,650 #2 18.5%"
+    r"|(?<=[\d%mk])\s+(?=\d{1,2}\s?[:)]\s?\S)"  # "1:6 2:145", "1) 2 2) 14.3M"
+)
 
 
 def clean(text: str) -> str | None:

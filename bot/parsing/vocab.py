@@ -10,7 +10,6 @@ HEALTH_PHRASES: dict[str, str] = {
     "ontrack": "on_track",
     "green": "on_track",
     "🟢": "on_track",
-    "✅": "on_track",
     "på sporet": "on_track",
     "paa sporet": "on_track",
     "grøn": "on_track",
@@ -53,6 +52,8 @@ HEALTH_PHRASES: dict[str, str] = {
 BLOCKER_WORDS = ("blocked by", "blokeret af", "blocked on", "waiting for", "venter på")
 
 DONE_WORDS = (
+    "✅",
+    "✔️",
     "done",
     "launched",
     "shipped",
