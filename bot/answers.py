@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -9,7 +10,7 @@ from bot.i18n import health_label, t
 from bot.i18n.formats import format_ago, format_number, format_percent, format_value, with_unit
 from bot.messages import ProgressRow
 from bot.progress import expected_progress, is_at_risk, kr_progress, objective_progress
-from storage.models import KeyResult, Objective, Person
+from storage.models import KeyResult, Objective, Person, Team
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,27 @@ def group_by_objective(krs: list[KeyResult]) -> dict[int, list[KeyResult]]:
     for kr in krs:
         grouped.setdefault(kr.objective_id, []).append(kr)
     return grouped
+
+
+def find_team(teams: list[Team], name: str) -> Team | None:
+    wanted = name.strip().casefold()
+    if not wanted:
+        return None
+    for team in teams:
+        if wanted in (team.slug.casefold(), team.name.casefold()):
+            return team
+    return None
+
+
+def closest_teams(word: str, teams: list[Team], n: int = 3) -> list[str]:
+    """Up to n team slugs close to the word, by slug or display name (SPEC §8)."""
+    wanted = word.casefold()
+    scored = []
+    for team in teams:
+        score = max(
+            difflib.SequenceMatcher(None, wanted, candidate.casefold()).ratio()
+            for candidate in (team.slug, team.name)
+        )
+        if score >= 0.6:
+            scored.append((-score, team.position, team.slug))
+    return [slug for _, _, slug in sorted(scored)[:n]]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,6 +39,7 @@ from bot.parsing import (
     parse_reply,
     resolve_answer,
 )
+from bot.permissions import refusal
 from storage import repo
 from storage.db import Database
 from storage.models import (
@@ -243,35 +243,7 @@ class Checkins:
         return confirmation(changed, batch_id, ctx.view)
 
     async def _authorize(self, ctx: _Ctx, krs: list[KeyResult]) -> Message | None:
-        """Owners, leads of the key result's team and admins may update it (SPEC §8)."""
-        person = ctx.person
-        if person.role == "admin":
-            return None
-        foreign = [kr for kr in krs if kr.owner_id != person.id]
-        if not foreign:
-            return None
-        objectives = {
-            o.id: o
-            for o in await repo.objectives_by_ids(ctx.session, [k.objective_id for k in foreign])
-        }
-        leads = await repo.leads_of_teams(ctx.session, [o.team_id for o in objectives.values()])
-        for kr in foreign:
-            team_id = objectives[kr.objective_id].team_id
-            if person.id not in leads.get(team_id, set()):
-                owner = (await repo.people_by_ids(ctx.session, [kr.owner_id])).get(kr.owner_id)
-                teams = {tm.id: tm for tm in await repo.teams(ctx.session)}
-                return Message(
-                    text=t(
-                        ctx.view.locale,
-                        "checkin.not_allowed",
-                        key=kr.key,
-                        title=kr.title,
-                        owner=owner.name if owner else "?",
-                        team=teams[team_id].name if team_id in teams else "?",
-                    ),
-                    error=True,
-                )
-        return None
+        return await refusal(ctx.session, ctx.person, krs, ctx.view.locale)
 
     # -- buttons and the form -----------------------------------------------------------------
     async def press(self, person: Person, action: str, value: str = "") -> Message:
@@ -311,7 +283,7 @@ class Checkins:
                 return Message(text=t(loc, "undo.nothing"), error=True)
             if await repo.undone(session, batch_id):
                 return Message(text=t(loc, "undo.already"))
-            krs = await self._rows_by_id(session, [r.key_result_id for r in rows])
+            krs = await repo.key_results_by_ids(session, [r.key_result_id for r in rows])
             if rows[0].person_id != person.id:
                 refusal = await self._authorize(ctx, list(krs.values()))
                 if refusal:
@@ -364,13 +336,6 @@ class Checkins:
             keys = ", ".join(krs[r.key_result_id].key for r in rows)
             return Message(text=t(loc, "undo.done", keys=keys))
 
-    @staticmethod
-    async def _rows_by_id(session: AsyncSession, ids: list[int]) -> dict[int, KeyResult]:
-        from sqlalchemy import select
-
-        query = select(KeyResult).where(KeyResult.id.in_(set(ids))).with_for_update()
-        return {kr.id: kr for kr in (await session.execute(query)).scalars()}
-
     # -- commands ---------------------------------------------------------------------------
     async def set_value(self, person: Person, words: list[str]) -> Message:
         """`okr set <kr> <value> [health] [comment]`."""
@@ -403,30 +368,6 @@ class Checkins:
             if result.status != UPDATES:
                 return Message(text=t(loc, "set.usage"), error=True)
             return await self._save(ctx, result.updates, source="command")
-
-    async def away(self, person: Person, until: date | None) -> Message:
-        async with self.db.transaction() as session:
-            row = await session.get(Person, person.id)
-            org = await repo.organization(session)
-            loc = person.locale or org.locale
-            today = local_date(self.clock(), person.timezone or org.timezone)
-            if until is not None and until < today:
-                return Message(text=t(loc, "away.past", date=until.isoformat()), error=True)
-            row.away_until = until or date.max
-            if until is None:
-                return Message(text=t(loc, "away.open"))
-            return Message(text=t(loc, "away.until", date=until.isoformat()))
-
-    async def back(self, person: Person) -> Message:
-        async with self.db.transaction() as session:
-            row = await session.get(Person, person.id)
-            org = await repo.organization(session)
-            loc = person.locale or org.locale
-            was_away = row.away_until is not None and row.away_until >= local_date(
-                self.clock(), person.timezone or org.timezone
-            )
-            row.away_until = None
-            return Message(text=t(loc, "back.done" if was_away else "back.not_away"))
 
 
 @dataclass(frozen=True)

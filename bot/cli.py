@@ -208,6 +208,86 @@ def okrs_export(
         typer.echo(f"Wrote {file}.", err=True)
 
 
+@app.command()
+def parse(
+    member: str = typer.Option(..., "--member", help="The person (handle) whose prompt it is."),
+    okrs: Path | None = typer.Option(None, "--okrs", help="An OKR file (no database needed)."),
+    locale: str | None = typer.Option(None, "--locale", help="en or da (default: the member's)."),
+    text: str | None = typer.Option(None, "--text", help="One reply; else one per stdin line."),
+) -> None:
+    """Dry run of the reply parser: one JSON object per reply (SPEC §5)."""
+    import json
+
+    from bot.parsing import parse_reply
+
+    if locale is not None and locale not in ("en", "da"):
+        raise UsageFailure(f"--locale must be en or da, not {locale!r}")
+    if okrs is not None:
+        krs, member_locale = _prompt_from_file(okrs, member)
+    else:
+        krs, member_locale = asyncio.run(_prompt_from_database(_settings(), member))
+    replies = [text] if text is not None else (line.rstrip("\n") for line in sys.stdin)
+    for reply in replies:
+        result = parse_reply(reply, krs, locale or member_locale)
+        sys.stdout.write(json.dumps(result.as_json(reply), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+
+def _prompt_from_file(path: Path, member: str):
+    from bot.clock import local_date
+    from bot.parsing import PromptKR
+
+    doc = load_okr_file(path)
+    person = next((p for p in doc.people if p.id == member), None)
+    if person is None:
+        raise UsageFailure(f"{path}: no person {member!r}")
+    today = local_date(system_clock(), doc.timezone)
+    owned = [
+        (kr, doc.objective_period(o).contains(today))
+        for o in doc.objectives
+        for kr in o.key_results
+        if kr.owner == member
+    ]
+    if any(active for _, active in owned):
+        owned = [(kr, active) for kr, active in owned if active]
+    krs = [
+        PromptKR(
+            n,
+            kr.id,
+            kr.title,
+            kr.type,
+            kr.unit,
+            kr.start,
+            kr.target,
+            kr.current,
+            kr.min,
+            kr.max,
+            kr.weight,
+        )
+        for n, (kr, _) in enumerate(owned, 1)
+    ]
+    return krs, person.locale or doc.locale
+
+
+async def _prompt_from_database(settings: Settings, member: str):
+    from bot.checkin_views import prompt_krs
+    from bot.clock import local_date
+    from storage import repo
+
+    db = _database(settings)
+    try:
+        async with db.session() as session:
+            org = await repo.organization(session)
+            person = await repo.person_by(session, handle=member)
+            if org is None or person is None:
+                raise UsageFailure(f"no person {member!r} in the OKRs")
+            today = local_date(system_clock(), org.timezone)
+            owned = await repo.owned_key_results(session, person.id, today)
+            return prompt_krs(owned), person.locale or org.locale
+    finally:
+        await db.dispose()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending database migrations."""

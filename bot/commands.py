@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import answers
-from bot.answers import View, group_by_objective, kr_row, mean, objective_row, own_progress
+from bot.answers import (
+    View,
+    closest_teams,
+    find_team,
+    group_by_objective,
+    kr_row,
+    mean,
+    objective_row,
+    own_progress,
+)
 from bot.checkins import Checkins
 from bot.clock import Clock, iso_week, local_date
 from bot.i18n import health_label, t
 from bot.i18n.formats import format_date, format_number, format_percent, format_value
 from bot.messages import Message, Section
+from bot.presence import Presence, parse_date
 from bot.progress import rollup
 from storage import repo
 from storage.db import Database
@@ -73,35 +81,12 @@ class Commands:
         if word == "set":
             return await self.checkins.set_value(person, rest)
         if word == "back":
-            return await self.checkins.back(person)
+            return await Presence(self.db, self.clock).back(person)
         text = " ".join(rest)
         until = parse_date(text)
         if text and until is None:
             return Message(text=t(person.locale or "en", "away.bad_date", text=text), error=True)
-        return await self.checkins.away(person, until)
-
-
-_DATE_FORMS = (
-    re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
-    re.compile(r"(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4})"),
-)
-
-
-def parse_date(text: str) -> date | None:
-    """`until 2026-12-31`, `til 31.12.2026`, `31/12/2026`."""
-    words = text.strip().lower().split()
-    if words and words[0] in ("until", "til", "to"):
-        words = words[1:]
-    if len(words) != 1:
-        return None
-    for form in _DATE_FORMS:
-        m = form.fullmatch(words[0])
-        if m:
-            try:
-                return date(int(m["y"]), int(m["m"]), int(m["d"]))
-            except ValueError:
-                return None
-    return None
+        return await Presence(self.db, self.clock).away(person, until)
 
 
 class _Context:
@@ -172,7 +157,7 @@ class _Context:
     # -- okr <team> -------------------------------------------------------------------------
     async def team(self, name: str) -> Message:
         teams = await repo.teams(self.session)
-        team = _find_team(teams, name)
+        team = find_team(teams, name)
         if team is None:
             return self.unknown(name, teams)
         objectives = await repo.active_objectives(self.session, self.view.today, team_id=team.id)
@@ -252,7 +237,7 @@ class _Context:
         )
 
     def unknown(self, word: str, teams: list[Team]) -> Message:
-        slugs = _closest_teams(word, teams)
+        slugs = closest_teams(word, teams)
         if slugs:
             hint = t(self.locale, "unknown.closest", teams=", ".join(slugs))
         else:
@@ -413,27 +398,3 @@ class _Context:
             title=t(self.locale, "history.title", key=kr.key, title=kr.title),
             text="\n".join(lines) if lines else t(self.locale, "history.none"),
         )
-
-
-def _find_team(teams: list[Team], name: str) -> Team | None:
-    wanted = name.strip().casefold()
-    if not wanted:
-        return None
-    for team in teams:
-        if wanted in (team.slug.casefold(), team.name.casefold()):
-            return team
-    return None
-
-
-def _closest_teams(word: str, teams: list[Team], n: int = 3) -> list[str]:
-    """Up to n team slugs close to the word, by slug or display name (SPEC §8)."""
-    wanted = word.casefold()
-    scored = []
-    for team in teams:
-        score = max(
-            difflib.SequenceMatcher(None, wanted, candidate.casefold()).ratio()
-            for candidate in (team.slug, team.name)
-        )
-        if score >= 0.6:
-            scored.append((-score, team.position, team.slug))
-    return [slug for _, _, slug in sorted(scored)[:n]]

@@ -215,3 +215,9 @@ async def leads_of_teams(session: AsyncSession, team_ids: Iterable[int]) -> dict
     for member in await _all(session, query):
         leads.setdefault(member.team_id, set()).add(member.person_id)
     return leads
+
+
+async def key_results_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[int, KeyResult]:
+    """Key results by id, locked against concurrent answers (PostgreSQL)."""
+    query = select(KeyResult).where(KeyResult.id.in_(set(ids))).with_for_update()
+    return {kr.id: kr for kr in await _all(session, query)}

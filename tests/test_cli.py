@@ -182,3 +182,105 @@ def test_run_refuses_platforms_it_does_not_have_yet(tmp_path, env):
     result = okrbot("run", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "xoxb" not in result.stderr
+
+
+CORPUS_OKRS = str(Path(__file__).parent / "corpus" / "okrs.yaml")
+
+
+def test_parse_with_an_okr_file_needs_no_database(tmp_path, env):
+    import json
+
+    result = okrbot(
+        "parse",
+        "--okrs",
+        CORPUS_OKRS,
+        "--member",
+        "anna",
+        "--locale",
+        "en",
+        env=env,
+        cwd=tmp_path,
+        stdin="campaigns 6, on track\n6\nno change\nferie\nhello\n",
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines[0] == {
+        "text": "campaigns 6, on track",
+        "status": "updates",
+        "updates": [
+            {"kr": "MKT-1.1", "value": 6, "health": "on_track", "confidence": None, "comment": None}
+        ],
+        "question": None,
+    }
+    assert lines[1]["status"] == "clarify" and lines[1]["updates"] == []
+    assert lines[1]["question"].startswith("Which key result is that for? 1) Segmented campaigns")
+    assert [line["status"] for line in lines[2:]] == ["no_change", "skip", "unrecognized"]
+    assert not (tmp_path / "cli.db").exists()
+
+
+def test_parse_uses_the_members_locale_and_one_text(tmp_path, env):
+    import json
+
+    result = okrbot(
+        "parse",
+        "--okrs",
+        CORPUS_OKRS,
+        "--member",
+        "jonas",
+        "--text",
+        "subscribers 4.100",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert json.loads(result.stdout)["updates"][0]["value"] == 4.1  # jonas writes English
+    danish = okrbot(
+        "parse",
+        "--okrs",
+        CORPUS_OKRS,
+        "--member",
+        "anna",
+        "--text",
+        "kampagner 3 flere",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert json.loads(danish.stdout)["updates"][0]["value"] == 8
+
+
+def test_parse_against_the_database(tmp_path, env):
+    import json
+
+    okrbot("okrs", "import", CORPUS_OKRS, env=env, cwd=tmp_path)
+    result = okrbot(
+        "parse",
+        "--member",
+        "emma",
+        "--text",
+        "revenue 14.1M, conversion 2.2%",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    updates = json.loads(result.stdout)["updates"]
+    assert [(u["kr"], u["value"]) for u in updates] == [("ECOM-2.1", 14100000), ("ECOM-2.2", 2.2)]
+
+
+def test_parse_bad_usage(tmp_path, env):
+    unknown = okrbot(
+        "parse", "--okrs", CORPUS_OKRS, "--member", "bob", "--text", "x", env=env, cwd=tmp_path
+    )
+    assert unknown.returncode == 2 and "no person 'bob'" in unknown.stderr
+    locale = okrbot(
+        "parse",
+        "--okrs",
+        CORPUS_OKRS,
+        "--member",
+        "anna",
+        "--locale",
+        "fr",
+        "--text",
+        "x",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert locale.returncode == 2

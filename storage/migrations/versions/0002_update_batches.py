@@ -19,11 +19,21 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("key_result_update", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("batch_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
-        batch_op.add_column(sa.Column("undoes_batch", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
-        batch_op.add_column(sa.Column("old_health", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_key_result_update_batch_id"), ["batch_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_key_result_update_undoes_batch"), ["undoes_batch"], unique=False)
+        batch_op.add_column(
+            sa.Column("batch_id", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("undoes_batch", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("old_health", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
+        )
+        batch_op.create_index(
+            batch_op.f("ix_key_result_update_batch_id"), ["batch_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_key_result_update_undoes_batch"), ["undoes_batch"], unique=False
+        )
 
 
 def downgrade() -> None:
