@@ -28,6 +28,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/commands.py
+	$(BIN)/python bench/parse.py
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)
