@@ -42,7 +42,8 @@ def read_form(
             value = kr.start if kr.type != "binary" else 0.0
         if value is None:
             continue
-        if value != kr.current or (health and health != kr.health) or comment:
+        before = kr.current if kr.current is not None or kr.type != "binary" else 0.0
+        if value != before or (health and health != kr.health) or comment:
             updates.append(Update(key, value, health, None, comment))
     return updates, errors
 

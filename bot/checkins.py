@@ -73,6 +73,7 @@ class Checkins:
         self.clock = clock
 
     async def _ctx(self, session: AsyncSession, person: Person) -> _Ctx:
+        person = await session.get(Person, person.id)  # as it is now, not as the caller saw it
         org = await repo.organization(session)
         now = self.clock()
         zone = person.timezone or org.timezone
@@ -127,21 +128,28 @@ class Checkins:
         async with self.db.transaction() as session:
             ctx = await self._ctx(session, person)
             raw = await session.get(RawReply, raw_id)
-            if not ctx.owned:
-                raw.status = "no_key_results"
-                return Message(text=t(ctx.view.locale, "checkin.none"))
             krs = prompt_krs(ctx.owned)
-            result = None
-            pending = await self._open_question(session, person, raw)
+            result, source = None, "dm"
+            pending, asked_by = await self._open_question(session, person, raw)
             if pending is not None:
                 result = resolve_answer(pending, text, krs, ctx.view.locale)
+                source = asked_by if result is not None else source
+            if result is None and not ctx.owned:
+                raw.status = "no_key_results"
+                return Message(text=t(ctx.view.locale, "checkin.none"))
             if result is None:
                 result = parse_reply(text, krs, ctx.view.locale)
-            raw.status = result.status
-            raw.result = result.as_json(text)
-            if result.pending is not None:
-                raw.result["pending"] = result.pending.as_json()
-            return await self._apply(ctx, result, source="dm", raw_id=raw_id)
+            self._record(raw, result, text)
+            return await self._apply(ctx, result, source=source, raw_id=raw_id)
+
+    @staticmethod
+    def _record(raw: RawReply, result: ParseResult, text: str, source: str = "dm") -> None:
+        """What the reply was read as; an open question is kept for the next message."""
+        raw.status = result.status
+        raw.result = result.as_json(text)
+        if result.pending is not None:
+            raw.result["pending"] = result.pending.as_json()
+            raw.result["source"] = source
 
     async def _store_raw(self, person, text, platform, platform_user_id, external_id) -> int | None:
         row = RawReply(
@@ -164,14 +172,16 @@ class Checkins:
 
     async def _open_question(
         self, session: AsyncSession, person: Person, raw: RawReply
-    ) -> Pending | None:
+    ) -> tuple[Pending | None, str]:
+        """The question the member's previous message left open, and where it was asked."""
         previous = await repo.previous_reply(session, person.id, raw.id)
         if previous is None or previous.status != CLARIFY or not previous.result:
-            return None
+            return None, "dm"
         if (raw.received_at - previous.received_at).total_seconds() > PENDING_HOURS * 3600:
-            return None
+            return None, "dm"
         data = previous.result.get("pending")
-        return Pending.from_json(data) if data else None
+        source = previous.result.get("source", "dm")
+        return (Pending.from_json(data) if data else None), source
 
     async def _apply(self, ctx: _Ctx, result: ParseResult, *, source: str, raw_id=None) -> Message:
         loc = ctx.view.locale
@@ -228,6 +238,7 @@ class Checkins:
                     raw_reply_id=raw_id,
                     batch_id=batch_id,
                     old_health=kr.health,
+                    old_confidence=kr.confidence,
                 )
             )
             kr.current = update.value
@@ -324,10 +335,13 @@ class Checkins:
                         batch_id=undo_id,
                         undoes_batch=batch_id,
                         old_health=kr.health,
+                        confidence=row.old_confidence,
+                        old_confidence=kr.confidence,
                         comment=t(loc, "undo.comment"),
                     )
                 )
                 kr.current, kr.health = row.old_value, row.old_health
+                kr.confidence = row.old_confidence
                 kr.updated_at, kr.updated_by_id, kr.updated_source = (
                     ctx.view.now,
                     person.id,
@@ -362,8 +376,18 @@ class Checkins:
                 kr.max,
                 kr.weight,
             )
-            result = parse_reply(" ".join(words[1:]), [prompt], loc)
+            text = " ".join(words[1:])
+            result = parse_reply(text, [prompt], loc)
             if result.status == CLARIFY:
+                if result.pending is not None:  # e.g. far outside: the next message may confirm
+                    raw = RawReply(
+                        person_id=person.id,
+                        platform="command",
+                        received_at=ctx.view.now,
+                        text=f"okr set {' '.join(words)}",
+                    )
+                    self._record(raw, result, raw.text, source="command")
+                    session.add(raw)
                 return Message(text=result.question, error=True)
             if result.status != UPDATES:
                 return Message(text=t(loc, "set.usage"), error=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,6 +61,8 @@ class Commands:
                 return Message(
                     text="No OKRs have been imported yet: `okrbot okrs import FILE`.", error=True
                 )
+            if person is not None:  # the caller's copy may be older than this message
+                person = await session.get(Person, person.id)
             now = self.clock()
             view = View(
                 locale=(person.locale if person and person.locale else org.locale),
@@ -272,7 +275,10 @@ class _Context:
             }.get(checkin.status if checkin else "", "me.checkin_open")
             context.append(t(self.locale, status, week=week))
         if person.away_until and person.away_until >= self.view.today:
-            context.append(t(self.locale, "me.away", date=person.away_until.isoformat()))
+            if person.away_until == date.max:
+                context.append(t(self.locale, "me.away_open"))
+            else:
+                context.append(t(self.locale, "me.away", date=person.away_until.isoformat()))
         led = await repo.led_teams(self.session, person.id)
         if led:
             context.append(t(self.locale, "me.leads", teams=", ".join(tm.name for tm in led)))

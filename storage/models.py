@@ -167,6 +167,7 @@ class KeyResultUpdate(SQLModel, table=True):
     batch_id: str | None = Field(default=None, index=True)
     undoes_batch: str | None = Field(default=None, index=True)
     old_health: str | None = None
+    old_confidence: float | None = Field(default=None, sa_type=Float)
 
 
 class CheckinRound(SQLModel, table=True):

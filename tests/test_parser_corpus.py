@@ -23,8 +23,19 @@ def prompts() -> dict[str, list[PromptKR]]:
     for objective in doc.objectives:
         for kr in objective.key_results:
             out[kr.owner].append(
-                PromptKR(len(out[kr.owner]) + 1, kr.id, kr.title, kr.type, kr.unit, kr.start,
-                         kr.target, kr.current, kr.min, kr.max, kr.weight)
+                PromptKR(
+                    len(out[kr.owner]) + 1,
+                    kr.id,
+                    kr.title,
+                    kr.type,
+                    kr.unit,
+                    kr.start,
+                    kr.target,
+                    kr.current,
+                    kr.min,
+                    kr.max,
+                    kr.weight,
+                )
             )
     return out
 
@@ -56,9 +67,13 @@ def judge(entry, krs) -> tuple[bool, set[tuple], str]:
     return right, wrong, said
 
 
-def test_corpus_accuracy_and_no_wrong_writes():
-    entries = yaml.safe_load((CORPUS / "replies.yaml").read_text(encoding="utf-8"))
-    assert len(entries) >= 300
+@pytest.mark.parametrize(
+    ("corpus", "minimum"),
+    [("replies.yaml", 300), ("holdout.yaml", 150)],  # holdout: written apart, never tuned on
+)
+def test_corpus_accuracy_and_no_wrong_writes(corpus, minimum):
+    entries = yaml.safe_load((CORPUS / corpus).read_text(encoding="utf-8"))
+    assert len(entries) >= minimum
     members = prompts()
     per_category: dict[str, list[bool]] = defaultdict(list)
     misses, wrong_writes = [], []
@@ -66,18 +81,24 @@ def test_corpus_accuracy_and_no_wrong_writes():
         right, wrong, said = judge(entry, members[entry["member"]])
         per_category[entry["category"]].append(right)
         if not right:
-            misses.append(f"  [{entry['category']}] {entry['member']}/{entry['locale']} "
-                          f"{entry['text']!r}: want {entry['expect']}, got {said}")
+            misses.append(
+                f"  [{entry['category']}] {entry['member']}/{entry['locale']} "
+                f"{entry['text']!r}: want {entry['expect']}, got {said}"
+            )
         if wrong:
             wrong_writes.append(f"  {entry['text']!r} ({entry['member']}): {sorted(wrong)}")
     total = sum(len(v) for v in per_category.values())
     correct = sum(sum(v) for v in per_category.values())
-    REPORT.clear()
-    REPORT.append(f"reply corpus: {correct}/{total} = {correct / total:.1%} "
-                  f"(required {REQUIRED_ACCURACY:.0%}), wrong writes: {len(wrong_writes)}")
+    report = [
+        f"{corpus}: {correct}/{total} = {correct / total:.1%} "
+        f"(required {REQUIRED_ACCURACY:.0%}), wrong writes: {len(wrong_writes)}"
+    ]
     for category, results in sorted(per_category.items()):
-        REPORT.append(f"  {category:22} {sum(results):3}/{len(results):<3} {sum(results) / len(results):6.1%}")
-    detail = "\n".join(REPORT + ["misses:"] + misses + ["wrong writes:"] + wrong_writes)
+        report.append(
+            f"  {category:22} {sum(results):3}/{len(results):<3} {sum(results) / len(results):6.1%}"
+        )
+    REPORT.extend(report)
+    detail = "\n".join(report + ["misses:"] + misses + ["wrong writes:"] + wrong_writes)
     assert not wrong_writes, detail
     assert correct / total >= REQUIRED_ACCURACY, detail
 

@@ -56,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "me.checkin_skipped": "You skipped this week's check-in ({week}).",
     "me.checkin_open": "This week's check-in ({week}) is not done yet.",
     "me.away": "You are away until {date}: no prompts until then.",
+    "me.away_open": "You are away until you type `okr back`: no prompts until then.",
     "me.leads": "You lead: {teams}",
     "me.unknown": "I don't know who you are yet: ask an admin to add you to the OKR file.",
     # tree
@@ -128,6 +129,7 @@ MESSAGES: dict[str, str] = {
     "parse.two_numbers": "I see more than one number for {key} {title}: which one is the new value?",
     "parse.not_binary": "{key} {title} is done or not done: answer “done” or “not yet”.",
     "parse.unclear": "I couldn't read the change for {key} {title}: please send the new value, e.g. “{example}”.",
+    "parse.no_value": "What is the new value of {titles}? For example “{example}”.",
     "parse.milestone": "{key} {title} is a milestone from 0 to 100 %: which percentage is it at?",
     "unknown.word": "I don't know the team or command “{word}”.",
     "unknown.closest": "Closest teams: {teams}",

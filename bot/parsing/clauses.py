@@ -19,7 +19,9 @@ from bot.parsing.vocab import (
     NO_CHANGE_PHRASES,
     NOT_DONE_WORDS,
     SKIP_PHRASES,
+    SMALL_TALK,
     STOPWORDS,
+    TOTAL_WORDS,
     UP_AFTER,
     UP_BEFORE,
 )
@@ -64,13 +66,14 @@ _BLOCKER = re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, BLOCKER_WORDS))
 _NO_CHANGE = _phrases(NO_CHANGE_PHRASES)
 _SKIP = _phrases(SKIP_PHRASES)
 _DONE = _phrases(DONE_WORDS)
+_TOTAL = _phrases(TOTAL_WORDS)
 _NOT_DONE = _phrases(NOT_DONE_WORDS)
 _CONFIDENCE = [
     re.compile(
         r"(?:confidence|confident|sikkerhed|tillid)\s*(?:is|er|:|=|of|på)?\s*(\d+(?:[.,]\d+)?)\s*(/\s*10|%|out of 10|ud af 10)?"
     ),
     re.compile(
-        r"(\d+(?:[.,]\d+)?)\s*(/\s*10|%|out of 10|ud af 10)\s*(?:confident|confidence|sikker|sikkerhed)"
+        r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(/\s*10|%|out of 10|ud af 10)\s*(?:confident|confidence|sikker|sikkerhed)"
     ),
 ]
 _POSITION = re.compile(
@@ -135,7 +138,11 @@ def _intent(text: str) -> tuple[str | None, str]:
     ("mostly from the holiday sale" is not a holiday)."""
     for name, pattern in (("skip", _SKIP), ("no_change", _NO_CHANGE)):
         m = pattern.search(text)
-        if m and (m.start() == 0 or len(text.split()) <= 4):
+        if not m:
+            continue
+        rest = _blank(text, m.start(), m.end()).split()
+        talk = [w for w in rest if any(c.isalpha() for c in w)]
+        if m.start() == 0 or all(w.strip(_COMMENT_TRIM) in _FILLER | SMALL_TALK for w in talk):
             return name, _blank(text, m.start(), m.end())
     return None, text
 
@@ -292,6 +299,8 @@ def _marker(text: str, number: Number) -> tuple[int, bool]:
     nxt = after[0].strip(".,!") if after else ""
     if any(last_two.endswith(p) for p in ABSOLUTE_BEFORE if " " in p) or last in ABSOLUTE_BEFORE:
         return 0, True
+    if _TOTAL.search(text):
+        return 0, False
     if number.sign:
         return number.sign, False
     if last in UP_BEFORE or last_two in UP_BEFORE:

@@ -7,6 +7,7 @@ Suffixes scale (`4.5k`, `1.2M`, `1,2 mio.`, `12 tusind`), currency words are dro
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -93,15 +94,16 @@ def find_numbers(clause: str, locale: str) -> list[Number]:
     found: list[Number] = []
     for m in _DIGITS.finditer(clause):
         value = to_float(m.group("num"), locale)
-        if value is None:
-            continue
+        if value is None or len(m.group("num")) > 18:
+            continue  # not a number, or not one anybody means (a run of digits)
         scale = m.group("scale")
         if scale:
             value *= SCALE_WORDS[scale.lower()]
         sign = {"+": 1, "-": -1}.get(m.group("sign") or "", 0)
         if sign == -1 and m.start() > 0 and clause[m.start() - 1].isalnum():
             sign = 0  # "mkt-1" style: the dash joins, it is not a minus
-        found.append(Number(value, m.start(), m.end(), bool(m.group("pct")), sign))
+        if math.isfinite(value):
+            found.append(Number(value, m.start(), m.end(), bool(m.group("pct")), sign))
     taken = [(n.start, n.end) for n in found]
     for m in _word_pattern(locale).finditer(clause):
         if any(s < m.end() and m.start() < e for s, e in taken):

@@ -79,7 +79,9 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
     for key, item in mentions:  # a key result named with words but no value
         if key in updates:
             u = updates[key]
-            updates[key] = Update(u.kr, u.value, u.health, u.confidence, u.comment or item.comment)
+            updates[key] = Update(
+                u.kr, u.value, u.health, u.confidence, _join(u.comment, item.comment)
+            )
         elif item.comment:
             raise _Ask("parse.unclear", key=key)
     _attach_modifiers(placed, updates, by_key)
@@ -114,8 +116,11 @@ def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...]) -> None:
             item.keys = frozenset({krs[0].key})
         return
     content = [i for i in items if i.keys is not None or i.has_value]
-    if len(bare) == len(content) == len(krs):
-        for item, kr in zip(bare, krs, strict=True):
+    in_order = all(
+        i.keys is None or i.keys == {kr.key} for i, kr in zip(content, krs, strict=False)
+    )
+    if len(content) == len(krs) and in_order:  # one value per line, in the prompt's order
+        for item, kr in zip(content, krs, strict=True):
             item.keys, item.explicit = frozenset({kr.key}), True
         return
     raise _Ask("parse.which", Pending("which", tuple(kr.key for kr in krs), text=bare[0].text))
@@ -183,8 +188,12 @@ def _merge(previous: Update | None, update: Update) -> Update:
         update.value,
         update.health or previous.health,
         update.confidence if update.confidence is not None else previous.confidence,
-        " · ".join(c for c in (previous.comment, update.comment) if c) or None,
+        _join(previous.comment, update.comment),
     )
+
+
+def _join(*comments: str | None) -> str | None:
+    return " · ".join(c for c in comments if c) or None
 
 
 def _attach_modifiers(placed, updates: dict[str, Update], by_key) -> None:
@@ -206,7 +215,7 @@ def _attach_modifiers(placed, updates: dict[str, Update], by_key) -> None:
                 u.value,
                 u.health or item.health,
                 u.confidence if u.confidence is not None else item.confidence,
-                u.comment or item.comment,
+                _join(u.comment, item.comment),
             )
 
 
@@ -238,7 +247,14 @@ def _without_updates(items: list[Item], krs: tuple[PromptKR, ...]) -> ParseResul
         )
     if any(i.binary is not None for i in items):
         raise _Ask("parse.which", Pending("which", tuple(kr.key for kr in krs), text=items[0].text))
+    if named:  # key results named, but no value for them
+        keys = _ordered(frozenset().union(*(i.keys for i in named)), krs)
+        raise _Ask("parse.no_value", titles=", ".join(f"{k} {_title(krs, k)}" for k in keys))
     return ParseResult(UNRECOGNIZED)
+
+
+def _title(krs: tuple[PromptKR, ...], key: str) -> str:
+    return next(kr.title for kr in krs if kr.key == key)
 
 
 def _unchanged(kr: PromptKR) -> float:

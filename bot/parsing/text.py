@@ -19,13 +19,15 @@ _BULLET = re.compile(r"^\s*[-*•–·>]+\s+")
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
 # abbreviations whose dot does not end a sentence
 _ABBREVIATIONS = re.compile(
-    r"\b(mio|mia|mill|kr|pct|ca|nr|no|approx|dvs|fx|bl\.a|inkl|ekskl)\.", re.I
+    r"\b(mio|mia|mill|kr|pct|ca|nr|no|approx|dvs|fx|bl\.a|inkl|ekskl|incl|excl|e\.g|i\.e|etc|vs)\.",
+    re.I,
 )
 _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?]+(?=\s|$)|(?<=\d)[.!?]+(?=\s+[^\d\s])|[!?]+")
 _CLAUSE_SEP = re.compile(
     r"\s*;\s*|(?<!\d),(?!\d)\s*|(?<=\d),(?=\s)\s*|,\s+|\s+/\s+"
     r"|(?<=[\d%a-zæøå])\s+(?=#\d{1,2}\b)"  # "#1 4,650 #2 18.5%"
     r"|(?<=[\d%mk])\s+(?=\d{1,2}\s?[:)]\s?\S)"  # "1:6 2:145", "1) 2 2) 14.3M"
+    r"|\s+(?=\d{1,2}\s?[:)]\s?[+-]?\d)"  # "morning 👋 1) 4,620 2) 18"
 )
 
 

@@ -394,3 +394,13 @@ SCALE_WORDS = {
 }
 CURRENCY_WORDS = frozenset({"kr", "kr.", "dkk", "kroner", "kr,-", "$", "€", "eur", "usd", "euro"})
 PERCENT_WORDS = ("%", "pct", "pct.", "procent", "percent", "per cent")
+
+# "2 nye butikker i alt": a total, whatever marker stands next to the number
+TOTAL_WORDS = ("i alt", "in total", "total", "totalt", "altogether", "samlet")
+
+# words around "skip" / "no change" that do not change what the clause says
+SMALL_TALK = frozenset(
+    """hi hey hello morning good godmorgen morgen hej goddag thanks thx tak sorry beklager
+    this denne hele whole week uge ugen til until next næste monday tuesday wednesday thursday
+    friday mandag tirsdag onsdag torsdag fredag again igen im i'm jeg er am so""".split()
+)

@@ -28,6 +28,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("old_health", sqlmodel.sql.sqltypes.AutoString(), nullable=True)
         )
+        batch_op.add_column(sa.Column("old_confidence", sa.Float(), nullable=True))
         batch_op.create_index(
             batch_op.f("ix_key_result_update_batch_id"), ["batch_id"], unique=False
         )
@@ -40,6 +41,7 @@ def downgrade() -> None:
     with op.batch_alter_table("key_result_update", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_key_result_update_undoes_batch"))
         batch_op.drop_index(batch_op.f("ix_key_result_update_batch_id"))
+        batch_op.drop_column("old_confidence")
         batch_op.drop_column("old_health")
         batch_op.drop_column("undoes_batch")
         batch_op.drop_column("batch_id")
