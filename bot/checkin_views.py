@@ -22,22 +22,7 @@ FORM_ID = "checkin.form"
 
 
 def prompt_krs(owned: list[tuple[KeyResult, Objective]]) -> list[PromptKR]:
-    return [
-        PromptKR(
-            position=n,
-            key=kr.key,
-            title=kr.title,
-            type=kr.type,
-            unit=kr.unit,
-            start=kr.start,
-            target=kr.target,
-            current=kr.current,
-            min=kr.min,
-            max=kr.max,
-            weight=kr.weight,
-        )
-        for n, (kr, _) in enumerate(owned, 1)
-    ]
+    return [PromptKR.of(n, kr) for n, (kr, _) in enumerate(owned, 1)]
 
 
 def example_answer(owned: list[tuple[KeyResult, Objective]], locale: str) -> str:

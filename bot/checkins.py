@@ -363,19 +363,7 @@ class Checkins:
             kr = await repo.key_result_by_key(session, words[0])
             if kr is None or kr.archived:
                 return Message(text=t(loc, "set.unknown", key=words[0]), error=True)
-            prompt = PromptKR(
-                1,
-                kr.key,
-                kr.title,
-                kr.type,
-                kr.unit,
-                kr.start,
-                kr.target,
-                kr.current,
-                kr.min,
-                kr.max,
-                kr.weight,
-            )
+            prompt = PromptKR.of(1, kr)
             text = " ".join(words[1:])
             result = parse_reply(text, [prompt], loc)
             if result.status == CLARIFY:

@@ -250,22 +250,7 @@ def _prompt_from_file(path: Path, member: str):
     ]
     if any(active for _, active in owned):
         owned = [(kr, active) for kr, active in owned if active]
-    krs = [
-        PromptKR(
-            n,
-            kr.id,
-            kr.title,
-            kr.type,
-            kr.unit,
-            kr.start,
-            kr.target,
-            kr.current,
-            kr.min,
-            kr.max,
-            kr.weight,
-        )
-        for n, (kr, _) in enumerate(owned, 1)
-    ]
+    krs = [PromptKR.of(n, kr, key=kr.id) for n, (kr, _) in enumerate(owned, 1)]
     return krs, person.locale or doc.locale
 
 

@@ -22,21 +22,7 @@ def prompts() -> dict[str, list[PromptKR]]:
     out: dict[str, list[PromptKR]] = defaultdict(list)
     for objective in doc.objectives:
         for kr in objective.key_results:
-            out[kr.owner].append(
-                PromptKR(
-                    len(out[kr.owner]) + 1,
-                    kr.id,
-                    kr.title,
-                    kr.type,
-                    kr.unit,
-                    kr.start,
-                    kr.target,
-                    kr.current,
-                    kr.min,
-                    kr.max,
-                    kr.weight,
-                )
-            )
+            out[kr.owner].append(PromptKR.of(len(out[kr.owner]) + 1, kr, key=kr.id))
     return out
 
 

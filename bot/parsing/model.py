@@ -29,6 +29,23 @@ class PromptKR:
     max: float | None = None
     weight: float = 1.0
 
+    @classmethod
+    def of(cls, position: int, kr, key: str | None = None) -> PromptKR:
+        """From a key-result row or an OKR-file spec (whose id is `id`, a row's is `key`)."""
+        return cls(
+            position=position,
+            key=key or kr.key,
+            title=kr.title,
+            type=kr.type,
+            unit=kr.unit,
+            start=kr.start,
+            target=kr.target,
+            current=kr.current,
+            min=kr.min,
+            max=kr.max,
+            weight=kr.weight,
+        )
+
 
 @dataclass(frozen=True)
 class Update:
