@@ -235,6 +235,8 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     named = [r for r in refs if not r.binary_word]
     if named:
         refs = named
+    if len({r.keys for r in refs}) == 1:
+        refs = refs[:1]  # the same key result named again is part of the comment
     if depth == 0 and len(refs) > 1:
         pieces = _split_at_refs(clause, refs, numbers)
         if pieces:
@@ -243,8 +245,7 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
             return items
     item = Item(text=clause, intent=intent, health=health, confidence=confidence, problem=problem)
     if len(refs) > 1:
-        keys = frozenset().union(*(r.keys for r in refs))
-        item.keys = keys if len({r.keys for r in refs}) > 1 or len(keys) > 1 else refs[0].keys
+        item.keys = frozenset().union(*(r.keys for r in refs))
     elif refs:
         item.keys, item.explicit = refs[0].keys, refs[0].explicit
     covered = [(r.start, r.end) for r in refs]
@@ -297,6 +298,9 @@ def _marker(text: str, number: Number) -> tuple[int, bool]:
     last_two = " ".join(before[-2:])
     last = before[-1] if before else ""
     nxt = after[0].strip(".,!") if after else ""
+    markers = set(UP_AFTER) | set(DOWN_AFTER)
+    if nxt not in markers and len(after) == 2 and not any(c.isdigit() for c in nxt):
+        nxt = after[1].strip(".,!")  # "2 campaigns more", "2 kampagner til" (marker at the end)
     if any(last_two.endswith(p) for p in ABSOLUTE_BEFORE if " " in p) or last in ABSOLUTE_BEFORE:
         return 0, True
     if _TOTAL.search(text):

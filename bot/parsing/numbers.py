@@ -85,8 +85,8 @@ def _word_pattern(locale: str) -> re.Pattern:
 
 
 _ONE = re.compile(
-    r"(?<![\w-])(?:" + "|".join(ONE_WORDS) + r")(?=\s(?:more|extra|additional|mere|til|flere|"
-    r"less|fewer|færre|mindre)\b)"
+    r"(?<![\w-])(?:" + "|".join(ONE_WORDS) + r")(?=\s(?:[a-zæøå]+\s)?(?:more|extra|additional|mere|"
+    r"til|flere|less|fewer|færre|mindre)\b)"
 )
 
 
