@@ -19,10 +19,13 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ok else 503)
 
 
-def build_app(db: Database) -> web.Application:
+def build_app(db: Database, *mounts) -> web.Application:
+    """The HTTP app; each platform adapter passed in mounts its own endpoint."""
     app = web.Application()
     app[DB_KEY] = db
     app.router.add_get("/healthz", healthz)
+    for adapter in mounts:
+        adapter.mount(app)
     return app
 
 

@@ -90,7 +90,11 @@ def form_message(owned: list[tuple[KeyResult, Objective]], week: str, view: View
             hint = t(loc, "form.hint.binary")
         else:
             kind = "number"
-            value = format_number(kr.current, loc, compact=False) if kr.current is not None else ""
+            value = (
+                format_number(kr.current, loc, compact=False, decimals=6)
+                if kr.current is not None
+                else ""
+            )
             hint = _target_hint(kr, loc)
         fields.append(FormField(kr.key, kr.title, kind, value, kr.health, hint))
     return Message(

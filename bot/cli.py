@@ -108,11 +108,11 @@ async def _chat(settings: Settings, handle: str | None) -> None:
 def run() -> None:
     """The main job: every configured platform; with none, the console chat on SQLite."""
     settings = _settings()
-    if settings.any_platform:
-        raise Failure(
-            "Slack and Teams are not part of this version yet: unset SLACK_BOT_TOKEN and "
-            "MICROSOFT_APP_ID to use the console"
-        )
+    if settings.teams_configured:
+        raise Failure("Microsoft Teams is not part of this version yet: unset MICROSOFT_APP_ID")
+    if settings.slack_configured:
+        asyncio.run(_serve(settings, "0.0.0.0", 3000))
+        return
     asyncio.run(_chat(settings, None))
 
 
@@ -132,18 +132,35 @@ def serve(
         False, "--no-scheduler", help="Serve requests only (extra replicas)."
     ),
 ) -> None:
-    """The production process: the HTTP server (GET /healthz) without a console."""
+    """The production process: the HTTP server (Slack events, GET /healthz)."""
     settings = _settings()
+    if settings.teams_configured:
+        raise Failure("Microsoft Teams is not part of this version yet: unset MICROSOFT_APP_ID")
+    asyncio.run(_serve(settings, host, port))
 
-    async def main() -> None:
-        from adapters.server import build_app
-        from adapters.server import serve as start
 
-        db = _database(settings)
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    from adapters.server import build_app
+    from adapters.server import serve as start
+    from bot.core import Core
+
+    db = _database(settings)
+    adapters, socket_mode = [], None
+    try:
         if settings.okrs:
             summary = await _import_file(db, settings.okrs, system_clock)
             log.info("imported %s: %s", settings.okrs, summary)
-        runner = await start(build_app(db), host, port)
+        core = Core(db, system_clock)
+        if settings.slack_configured:
+            slack = await _slack(settings, core)
+            adapters.append(slack)
+            if settings.slack_app_token:
+                from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+                socket_mode = AsyncSocketModeHandler(slack.app, settings.slack_app_token)
+                await socket_mode.connect_async()
+                log.info("Slack: connected in Socket Mode")
+        runner = await start(build_app(db, *adapters), host, port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -151,10 +168,37 @@ def serve(
         try:
             await stop.wait()
         finally:
+            if socket_mode is not None:
+                await socket_mode.close_async()
             await runner.cleanup()
-            await db.dispose()
+    finally:
+        await db.dispose()
 
-    asyncio.run(main())
+
+async def _slack(settings: Settings, core):
+    from adapters.slack import (
+        SlackAdapter,
+        SlackConfigError,
+        check_settings,
+        slack_client,
+        verify_token,
+    )
+
+    try:
+        check_settings(
+            settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token
+        )
+        client = slack_client(settings.slack_bot_token, settings.slack_api_url)
+        identity = await verify_token(client)
+    except SlackConfigError as exc:
+        raise Failure(str(exc)) from exc
+    log.info("Slack: signed in as %s in %s", identity.get("user"), identity.get("team"))
+    return SlackAdapter(
+        core,
+        client,
+        signing_secret=settings.slack_signing_secret,
+        bot_user_id=identity.get("user_id"),
+    )
 
 
 @okrs_app.command("import")

@@ -34,6 +34,24 @@ class Core:
         async with self.db.session() as session:
             return await repo.person_by(session, **criteria)
 
+    async def remember(self, person: Person, **values: str | None) -> Person:
+        """Platform ids (and a time zone) found at run time, e.g. by email; kept once found.
+        Values already set are not overwritten (the OKR file's word wins)."""
+        async with self.db.transaction() as session:
+            row = await session.get(Person, person.id)
+            for name, value in values.items():
+                if value and not getattr(row, name):
+                    setattr(row, name, value)
+            return row
+
+    async def home(self, person: Person) -> tuple[Message, Message | None]:
+        """What a person's home screen shows: their key results and their team's progress."""
+        async with self.db.session() as session:
+            teams = await repo.teams_of(session, person.id)
+        mine = await self.command(person, "okr me")
+        team = await self.command(person, f"okr team {teams[0].slug}") if teams else None
+        return mine, team
+
     async def command(self, person: Person | None, text: str) -> Message:
         return await self._answer(person, self.commands.handle(text, person))
 

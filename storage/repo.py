@@ -221,3 +221,14 @@ async def key_results_by_ids(session: AsyncSession, ids: Iterable[int]) -> dict[
     """Key results by id, locked against concurrent answers (PostgreSQL)."""
     query = select(KeyResult).where(KeyResult.id.in_(set(ids))).with_for_update()
     return {kr.id: kr for kr in await _all(session, query)}
+
+
+async def teams_of(session: AsyncSession, person_id: int) -> list[Team]:
+    """The teams a person leads or belongs to, leading first."""
+    query = (
+        select(Team, TeamMember.role)
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .where(TeamMember.person_id == person_id, Team.archived.is_(False))
+        .order_by(TeamMember.role, Team.position)
+    )
+    return [team for team, _ in await session.execute(query)]

@@ -1,0 +1,240 @@
+"""Slack: a slack-bolt AsyncApp that turns Slack's requests into core calls and the core's
+messages into Block Kit. No business rules here: who may do what, and what a reply means,
+is the core's.
+
+HTTP mode mounts `POST /slack/events` on the one aiohttp server; Socket Mode (with an app
+token) needs no public URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack_blocks import (
+    action_name,
+    fallback_text,
+    form_errors,
+    form_view,
+    home_view,
+    message_blocks,
+    view_state_values,
+)
+from bot.checkin_views import OPEN_FORM
+from bot.core import Core
+from bot.messages import Message
+from storage.models import Person
+
+log = logging.getLogger("okrbot.slack")
+PLATFORM = "slack"
+FORM_CALLBACK = "checkin.form"
+OPEN_HOME_CHECKIN = "checkin.open"
+UNKNOWN_USER_TTL = 600  # seconds before asking Slack again about a user we could not map
+
+
+class SlackConfigError(Exception):
+    """Slack settings that cannot work: one line, said at start."""
+
+
+def slack_client(token: str, api_url: str) -> AsyncWebClient:
+    """The one Web API client: rate limits (429) and server errors are retried."""
+    base_url = api_url if api_url.endswith("/") else api_url + "/"
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def check_settings(
+    bot_token: str | None, signing_secret: str | None, app_token: str | None
+) -> None:
+    if not bot_token or not bot_token.startswith("xoxb-"):
+        raise SlackConfigError("SLACK_BOT_TOKEN must be a bot token (xoxb-...)")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        raise SlackConfigError("SLACK_APP_TOKEN must be an app-level token (xapp-...)")
+    if app_token is None and not signing_secret:
+        raise SlackConfigError(
+            "SLACK_SIGNING_SECRET is needed to verify Slack's requests (or set SLACK_APP_TOKEN "
+            "for Socket Mode)"
+        )
+
+
+async def verify_token(client: AsyncWebClient) -> dict:
+    """auth.test at start, so a wrong token fails now and not on the first request."""
+    try:
+        return (await client.auth_test()).data
+    except SlackApiError as exc:
+        raise SlackConfigError(
+            f"Slack refused SLACK_BOT_TOKEN: {exc.response.get('error')}"
+        ) from exc
+    except Exception as exc:
+        raise SlackConfigError(f"Slack is not reachable at {client.base_url}: {exc}") from exc
+
+
+class SlackAdapter:
+    def __init__(
+        self, core: Core, client: AsyncWebClient, *, signing_secret: str | None, bot_user_id=None
+    ) -> None:
+        self.core = core
+        self.client = client
+        self.bot_user_id = bot_user_id
+        self._unknown: dict[str, float] = {}
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=bool(signing_secret),
+            logger=logging.getLogger("okrbot.slack.bolt"),
+        )
+        self.app.command("/okr")(self.on_command)
+        self.app.event("message")(self.on_message)
+        self.app.event("app_home_opened")(self.on_home)
+        self.app.action(re.compile(r"^checkin\.[a-z_]+(:\d+)?$"))(self.on_action)
+        self.app.view(FORM_CALLBACK)(self.on_form)
+
+    # -- HTTP --------------------------------------------------------------------------------
+    async def handle(self, request: web.Request) -> web.Response:
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    def mount(self, http: web.Application) -> None:
+        http.router.add_post("/slack/events", self.handle)
+
+    # -- who is speaking ------------------------------------------------------------------------
+    async def person(self, user_id: str) -> Person | None:
+        """By Slack id, else by the email Slack has for the user (stored once found)."""
+        person = await self.core.person(slack_id=user_id)
+        if person is not None:
+            return person
+        if time.monotonic() - self._unknown.get(user_id, -UNKNOWN_USER_TTL) < UNKNOWN_USER_TTL:
+            return None
+        try:
+            user = (await self.client.users_info(user=user_id))["user"]
+        except SlackApiError as exc:
+            log.warning("users.info failed for a user: %s", exc.response.get("error"))
+            return None
+        email = (user.get("profile") or {}).get("email")
+        person = await self.core.person(email=email) if email else None
+        if person is None:
+            self._unknown[user_id] = time.monotonic()
+            return None
+        return await self.core.remember(person, slack_id=user_id, timezone=user.get("tz"))
+
+    # -- sending --------------------------------------------------------------------------------
+    async def post(
+        self, channel: str, message: Message, thread_ts: str | None = None
+    ) -> str | None:
+        """Post a message (split into several when long: the rest goes into its thread)."""
+        first_ts = None
+        for blocks in message_blocks(message):
+            response = await self.client.chat_postMessage(
+                channel=channel,
+                blocks=blocks,
+                text=fallback_text(message),
+                thread_ts=thread_ts or first_ts,
+            )
+            first_ts = first_ts or response["ts"]
+        return first_ts
+
+    async def respond_with(self, respond, message: Message) -> None:
+        response_type = "ephemeral" if message.ephemeral else "in_channel"
+        for blocks in message_blocks(message):
+            await respond(
+                blocks=blocks,
+                text=fallback_text(message),
+                response_type=response_type,
+                replace_original=False,
+            )
+
+    # -- listeners ------------------------------------------------------------------------------
+    async def on_command(self, ack, body, respond, client) -> None:
+        await ack()  # at once: Slack gives us three seconds
+        person = await self.person(body["user_id"])
+        words = (body.get("text") or "").split()
+        if person is not None and words[:1] in (["checkin"], ["check-in"]):
+            form = await self.core.press(person, OPEN_FORM)
+            if form.form is not None:
+                await client.views_open(
+                    trigger_id=body["trigger_id"], view=form_view(form, locale=person.locale)
+                )
+                return
+            await self.respond_with(respond, form)
+            return
+        await self.respond_with(respond, await self.core.command(person, body.get("text") or ""))
+
+    async def on_message(self, ack, event, body) -> None:
+        await ack()
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return  # only people's own new messages in the bot's DM; no edits, no bots
+        person = await self.person(event["user"])
+        answer = await self.core.direct_message(
+            person,
+            event.get("text") or "",
+            platform=PLATFORM,
+            platform_user_id=event["user"],
+            external_id=body.get("event_id") or event.get("client_msg_id") or event.get("ts"),
+        )
+        if answer is not None:  # None: Slack delivered this event before
+            await self.post(event["channel"], answer)
+
+    async def on_action(self, ack, body, action, client) -> None:
+        await ack()
+        user_id = body["user"]["id"]
+        person = await self.person(user_id)
+        if person is None:
+            return
+        action_id = action_name(action["action_id"])
+        if action_id in (OPEN_FORM, OPEN_HOME_CHECKIN):
+            form = await self.core.press(person, OPEN_FORM)
+            if form.form is not None:
+                await client.views_open(
+                    trigger_id=body["trigger_id"], view=form_view(form, locale=person.locale)
+                )
+            else:
+                await self.post(user_id, form)
+            return
+        answer = await self.core.press(person, action_id, action.get("value") or "")
+        channel = (body.get("channel") or {}).get("id") or user_id
+        await self.post(channel, answer)
+
+    async def on_form(self, ack, body, view) -> None:
+        user_id = body["user"]["id"]
+        person = await self.person(user_id)
+        if person is None:
+            await ack()
+            return
+        outcome = await self.core.submit_form(person, view_state_values(view["state"]["values"]))
+        if outcome.errors:
+            await ack(response_action="errors", errors=form_errors(outcome.errors))
+            return
+        await ack()
+        if outcome.message is not None:
+            await self.post(user_id, outcome.message)
+
+    async def on_home(self, ack, event, client) -> None:
+        await ack()
+        if event.get("tab", "home") != "home":
+            return
+        person = await self.person(event["user"])
+        if person is None:
+            return
+        mine, team = await self.core.home(person)
+        await client.views_publish(
+            user_id=event["user"], view=home_view(mine, team, locale=person.locale)
+        )

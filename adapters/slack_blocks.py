@@ -1,0 +1,686 @@
+"""Slack's look of the neutral `Message`: Block Kit blocks, modals and the App Home. Pure functions.
+
+Everything here is plain dicts, ready for `chat.postMessage(blocks=..., text=...)`,
+`views.open(view=...)` and `views.publish(view=...)`; nothing talks to Slack.
+
+Slack's limits are kept by construction: a section's text at most 3,000 characters (longer text
+is split at line boundaries over several sections), 10 fields per section, 10 context elements,
+25 elements per actions block, 150 characters of header, 75 of button text, 50 blocks per message
+(a longer answer becomes several messages: `message_blocks` returns one block list per message;
+the caller posts the first and threads or follows with the rest) and 100 blocks per modal or home.
+
+Buttons: `action_id` is the `Action.id` (`checkin.undo`, ...). Slack requires action ids to be
+unique within a message, so when one message carries several buttons with the same id they are
+numbered `checkin.undo:1`, `checkin.undo:2`, ...: handlers take `action_name(action_id)` (or
+`action_id.split(":")[0]`) to get the id back; the button's `value` is the `Action.value`.
+
+The check-in modal's inputs use `block_id` `"<kr>|value"`, `"<kr>|health"`, `"<kr>|comment"`
+with action ids `value`, `health`, `comment`; `view_state_values` reads a submitted
+`view["state"]["values"]` back into the fields `Checkins.submit_form` takes, and `form_errors`
+maps its errors onto the value blocks for `response_action: errors`.
+
+mrkdwn text is escaped (`&`, `<`, `>`, as Slack requires); the only markup added here is our own
+`*bold*` for keys and titles. Text the core wrote with backticks stays code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+
+from bot.i18n import LOCALES, t
+from bot.messages import (
+    HEALTH_EMOJI,
+    Action,
+    Form,
+    FormField,
+    Message,
+    ProgressRow,
+    Section,
+    progress_bar,
+    render_text,
+)
+from bot.parsing.numbers import to_float
+
+# -- Slack's limits -------------------------------------------------------------------------------
+SECTION_LIMIT = 3000  # characters of a section's text
+BLOCK_LIMIT = 50  # blocks per message
+TEXT_LIMIT = 40000  # characters of text per message (all its blocks together)
+VIEW_BLOCK_LIMIT = 100  # blocks per modal or home view
+FALLBACK_LIMIT = 3000  # characters of a message's notification `text`, as we send it
+HEADER_LIMIT = 150
+BUTTON_TEXT_LIMIT = 75
+BUTTON_VALUE_LIMIT = 2000
+FIELD_LIMIT = 2000  # characters of one section field
+FIELDS_PER_SECTION = 10
+CONTEXT_ELEMENTS = 10
+ACTIONS_PER_BLOCK = 25
+ID_LIMIT = 255  # action_id, block_id, callback_id
+VIEW_TITLE_LIMIT = 24  # modal title, submit and close
+OPTION_TEXT_LIMIT = 75
+LABEL_LIMIT = 2000  # input label and hint
+PLACEHOLDER_LIMIT = 150
+METADATA_LIMIT = 3000  # a view's private_metadata
+ERROR_LIMIT = 2000  # our cap on one `response_action: errors` message
+
+ELLIPSIS = "…"
+OPEN_CHECKIN = "checkin.open"  # the App Home's "Check in now" button
+FORM_CALLBACK = "checkin.form"
+VALUE, HEALTH, COMMENT = "value", "health", "comment"  # the modal's action ids
+
+# Words only Slack shows (modal close, input labels, the App Home). Kept here until the message
+# catalogues have them; `locale` picks the language.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "close": "Cancel",
+        "health": "Health",
+        "comment": "Comment",
+        "mine": "My key results",
+        "checkin": "Check in now",
+    },
+    "da": {
+        "close": "Annuller",
+        "health": "Status",
+        "comment": "Kommentar",
+        "mine": "Mine nøgleresultater",
+        "checkin": "Check ind nu",
+    },
+}
+
+
+# -- text helpers ---------------------------------------------------------------------------------
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping: `&`, `<` and `>` only."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def action_name(action_id: str) -> str:
+    """The `Action.id` of a button's `action_id` (without the `:n` of a repeated id)."""
+    name, sep, n = action_id.rpartition(":")
+    return name if sep and n.isdigit() else action_id
+
+
+def _safe_cut(text: str, at: int) -> int:
+    """`at`, moved back so that it does not fall inside an `&amp;`-style entity."""
+    amp = text.rfind("&", max(0, at - 5), at)
+    if amp != -1 and ";" not in text[amp:at] and text.find(";", at) in range(at, amp + 6):
+        return amp
+    return at
+
+
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary when one is near, ending in "…"."""
+    if len(text) <= limit:
+        return text
+    at = _safe_cut(text, limit - len(ELLIPSIS))
+    space = max(text.rfind(" ", 0, at + 1), text.rfind("\n", 0, at + 1))
+    if space >= at * 0.7:
+        at = space
+    return text[:at].rstrip() + ELLIPSIS
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Pieces of at most `limit` characters, split at line boundaries (at spaces, or anywhere
+    outside an entity, for a longer line). Empty pieces are dropped."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        while len(line) > limit:
+            at = line.rfind(" ", 0, limit + 1)
+            if at < limit // 2:
+                at = _safe_cut(line, limit) or limit
+            pieces.append(line[:at].rstrip())
+            line = line[at:].lstrip(" ")
+        current = line
+    pieces.append(current)
+    return [p for p in (piece.strip("\n") for piece in pieces) if p.strip()]
+
+
+def _bold(text: str) -> str:
+    """`*text*` for mrkdwn (escaped); Slack needs the asterisks to touch the words."""
+    text = text.strip()
+    return f"*{escape(text)}*" if text else ""
+
+
+def _plain(text: str, limit: int) -> dict:
+    return {"type": "plain_text", "text": clip(text.strip() or ELLIPSIS, limit), "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _sections(mrkdwn: str) -> list[dict]:
+    return [_section(piece) for piece in split_text(mrkdwn, SECTION_LIMIT)]
+
+
+def _context(lines: Iterable[str]) -> list[dict]:
+    """Context blocks of at most 10 elements, each an escaped line of at most 3,000 chars."""
+    elements = [_mrkdwn(piece) for line in lines for piece in split_text(escape(line))]
+    return [
+        {"type": "context", "elements": elements[i : i + CONTEXT_ELEMENTS]}
+        for i in range(0, len(elements), CONTEXT_ELEMENTS)
+    ]
+
+
+def _header(title: str) -> dict:
+    return {"type": "header", "text": _plain(title, HEADER_LIMIT)}
+
+
+def _text_chars(block: dict) -> int:
+    """How many characters of text a block carries (for the per-message budget)."""
+    total = 0
+    for key, value in block.items():
+        if key == "text" and isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, dict):
+            total += _text_chars(value)
+        elif isinstance(value, list):
+            total += sum(_text_chars(v) for v in value if isinstance(v, dict))
+    return total
+
+
+# -- rows, sections, buttons ----------------------------------------------------------------------
+def row_text(row: ProgressRow) -> str:
+    """One key result (or objective) as mrkdwn: bold key and title, then bar, percent, value,
+    health and ⚠; the note (owner and last update) on its own line."""
+    indent = "\u2003" * row.level
+    head = " ".join(p for p in (_bold(row.key), escape(row.title.strip())) if p)
+    line = f"{progress_bar(row.progress)} {escape(row.percent)}"
+    if row.value:
+        line += f"  {escape(row.value)}"
+    if row.health:
+        label = row.health_label or row.health
+        line += f"  {HEALTH_EMOJI.get(row.health, '')} {escape(label)}".rstrip()
+    if row.at_risk and row.health not in ("at_risk", "off_track"):
+        line += "  ⚠"
+    if row.note and not row.value:  # objective rows: the note (a team name) fits on the bar line
+        return f"{indent}{head}\n{indent}{line}  · {escape(row.note)}"
+    text = f"{indent}{head}\n{indent}{line}"
+    if row.note:
+        text += f"\n{indent}{escape(row.note)}"
+    return text
+
+
+def _field_sections(fields: Sequence[tuple[str, str]]) -> list[dict]:
+    cells = [
+        _mrkdwn(clip(f"{_bold(label)}\n{escape(value)}".strip(), FIELD_LIMIT))
+        for label, value in fields
+    ]
+    return [
+        {"type": "section", "fields": cells[i : i + FIELDS_PER_SECTION]}
+        for i in range(0, len(cells), FIELDS_PER_SECTION)
+    ]
+
+
+def _form_text(form: Form) -> str:
+    lines = [_bold(form.title)]
+    for n, f in enumerate(form.fields, 1):
+        current = f" = {escape(f.value)}" if f.value else ""
+        health = f" {HEALTH_EMOJI.get(f.health, '')}" if f.health else ""
+        hint = f"  _{escape(f.hint)}_" if f.hint else ""
+        lines.append(f"{n}. {_bold(f.key)} {escape(f.label)}{current}{health}{hint}")
+    return "\n".join(lines)
+
+
+def button(action: Action, action_id: str | None = None) -> dict:
+    """A button for an `Action` (its value must fit Slack's 2,000 characters)."""
+    if len(action.value) > BUTTON_VALUE_LIMIT:
+        raise ValueError(f"button {action.id!r}: value longer than {BUTTON_VALUE_LIMIT} characters")
+    element = {
+        "type": "button",
+        "text": _plain(action.label, BUTTON_TEXT_LIMIT),
+        "action_id": clip(action_id or action.id, ID_LIMIT),
+    }
+    if action.value:
+        element["value"] = action.value
+    if action.style in ("primary", "danger"):
+        element["style"] = action.style
+    return element
+
+
+def _action_ids(actions: Sequence[Action], taken: Iterable[str] = ()) -> list[str]:
+    """Each action's `action_id`: its id, or `id:n` when the id occurs more than once."""
+    counts = Counter([a.id for a in actions] + list(taken))
+    seen: Counter[str] = Counter()
+    ids = []
+    for action in actions:
+        if counts[action.id] > 1:
+            seen[action.id] += 1
+            ids.append(f"{action.id}:{seen[action.id]}")
+        else:
+            ids.append(action.id)
+    return ids
+
+
+def _actions(actions: Sequence[Action], taken: Iterable[str] = ()) -> list[dict]:
+    elements = [button(a, i) for a, i in zip(actions, _action_ids(actions, taken), strict=True)]
+    return [
+        {"type": "actions", "elements": elements[i : i + ACTIONS_PER_BLOCK]}
+        for i in range(0, len(elements), ACTIONS_PER_BLOCK)
+    ]
+
+
+def _is_divider(block: dict) -> bool:
+    return block["type"] == "divider"
+
+
+def _content_units(message: Message) -> list[list[dict]]:
+    """The body as units: block groups that stay together in one message when they can (a
+    section's title stays with its first row)."""
+    units: list[list[dict]] = []
+    if message.text:
+        units.extend([block] for block in _sections(escape(message.text)))
+    for n, section in enumerate(message.sections):
+        if n > 0 or units:
+            units.append([{"type": "divider"}])
+        units.extend(_section_units(section))
+    if message.form:
+        units.extend([block] for block in _sections(_form_text(message.form)))
+    return units
+
+
+def _section_units(section: Section) -> list[list[dict]]:
+    lead = []
+    head = "\n".join(
+        p for p in (_bold(section.title or ""), escape(section.text or "").strip()) if p
+    )
+    if head:
+        lead = _sections(head)
+    body = [[block] for row in section.rows for block in _sections(row_text(row))]
+    body += [[block] for block in _field_sections(section.fields)]
+    if not body:
+        return [[block] for block in lead]
+    if lead:
+        *alone, last = lead
+        units = [[block] for block in alone]
+        units.append([last, *body[0]])
+        return units + body[1:]
+    return body
+
+
+def _tail_units(message: Message) -> list[list[dict]]:
+    return [[block] for block in _context(message.context)] + [
+        [block] for block in _actions(message.actions)
+    ]
+
+
+def _pack(units: list[list[dict]], max_blocks: int, max_chars: int) -> list[list[dict]]:
+    chunks: list[list[dict]] = []
+    current: list[dict] = []
+    chars = 0
+    for unit in units:
+        size = sum(_text_chars(b) for b in unit)
+        if current and (len(current) + len(unit) > max_blocks or chars + size > max_chars):
+            chunks.append(current)
+            current, chars = [], 0
+        if not current and all(_is_divider(b) for b in unit):
+            continue  # no message starts with a divider
+        current.extend(unit)
+        chars += size
+    chunks.append(current)
+    for chunk in chunks:
+        while chunk and _is_divider(chunk[-1]):
+            chunk.pop()
+    return [chunk for chunk in chunks if chunk] or [[]]
+
+
+# -- public: messages -----------------------------------------------------------------------------
+def message_blocks(message: Message) -> list[list[dict]]:
+    """Block Kit blocks for a message, as one or more messages' worth.
+
+    Each list is one Slack message within the limits (≤ 50 blocks, ≤ 40,000 characters of text,
+    every block within its own limits). The first carries the header; a continuation starts with
+    a small "title · 2/3" context; the context lines and buttons come last, in the last one.
+    """
+    header = [_header(message.title)] if message.title and message.title.strip() else []
+    units = _content_units(message) + _tail_units(message)
+    budget = TEXT_LIMIT - 1000  # room for the header or the "2/3" context
+    chunks = _pack(units, BLOCK_LIMIT - 1, budget)  # one block spare: header or "2/3"
+    if not chunks[0] and not header:
+        chunks[0] = [_section(escape(ELLIPSIS))]  # never an empty message
+    total = len(chunks)
+    out = [header + chunks[0]]
+    for n, chunk in enumerate(chunks[1:], 2):
+        marker = f"{message.title.strip()} · {n}/{total}" if header else f"{n}/{total}"
+        out.append([*_context([clip(marker, 200)]), *chunk])
+    return out
+
+
+def fallback_text(message: Message, limit: int = FALLBACK_LIMIT) -> str:
+    """The notification (and screen-reader) `text` of a message: its plain rendering, escaped for
+    mrkdwn and cut cleanly (at a line, else a word) to at most `limit` characters."""
+    text = escape(render_text(message).strip()) or ELLIPSIS
+    if len(text) <= limit:
+        return text
+    room = limit - len(ELLIPSIS)
+    at = text.rfind("\n", 0, room + 1)
+    if at < room // 2:
+        at = text.rfind(" ", 0, room + 1)
+    if at < room // 2:
+        at = _safe_cut(text, room)
+    return text[:at].rstrip() + ELLIPSIS
+
+
+# -- public: the check-in modal -------------------------------------------------------------------
+def _locale_of(*messages: Message | None) -> str | None:
+    """The language a message was written in, recognised from its health names and the form's
+    submit label (the core localises them with the message catalogues); None when unknown."""
+    labels: list[tuple[str, str]] = []
+    submit = None
+    for message in messages:
+        if message is None:
+            continue
+        if message.form:
+            labels += [(f"health.{h}", label) for h, label in message.form.health_options]
+            submit = submit or message.form.submit
+        labels += [
+            (f"health.{row.health}", row.health_label)
+            for section in message.sections
+            for row in section.rows
+            if row.health in HEALTH_EMOJI and row.health_label
+        ]
+    checks = labels + ([("form.submit", submit)] if submit else [])
+    if not checks:
+        return None
+    for locale in LOCALES:
+        if all(t(locale, key) == text for key, text in checks):
+            return locale
+    return None
+
+
+def _words(locale: str | None) -> dict[str, str]:
+    return WORDS.get(locale or "en", WORDS["en"])
+
+
+def plain_number(value: float) -> str | None:
+    """A number as Slack's number input writes it: `4100`, `1.5`, `-0.25` (None if not finite)."""
+    if not math.isfinite(value):
+        return None
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _initial_number(raw: str, locale: str | None) -> str | None:
+    """A prefilled form value ("4.100" in Danish) as a plain number, when it is certain."""
+    text = raw.strip().replace(" ", "").replace("\u00a0", "")
+    sign = ""
+    if text.startswith(("-", "−")):
+        sign, text = "-", text[1:]
+    if not text:
+        return None
+    read = {to_float(text, loc) for loc in ([locale] if locale else LOCALES)}
+    if len(read) != 1 or None in read:
+        return None  # not a number, or its meaning depends on the language
+    number = read.pop()
+    return plain_number(-number if sign else number)
+
+
+def _neutral_number(text: str) -> str:
+    """A number from Slack's number input ("4.125") written so that the form reader reads it the
+    same in every language: no thousands separators, and never exactly three decimals."""
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        return text
+    if not number.is_finite():
+        return text
+    plain = format(number, "f")
+    if "." in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    if "." in plain and len(plain.rsplit(".", 1)[1]) == 3:
+        plain += "0"  # "4.125" is 4125 in Danish; "4.1250" is 4.125 everywhere
+    return "0" if plain in ("-0", "") else plain
+
+
+def _option(value: str, label: str) -> dict:
+    return {"text": _plain(label, OPTION_TEXT_LIMIT), "value": value}
+
+
+def _view_title(title: str) -> tuple[str, bool]:
+    """A modal title of at most 24 characters, and whether it is shortened."""
+    title = title.strip() or ELLIPSIS
+    if len(title) <= VIEW_TITLE_LIMIT:
+        return title, False
+    first = title.split(" · ")[0].strip()
+    if first and len(first) <= VIEW_TITLE_LIMIT:
+        return first, True
+    return clip(title, VIEW_TITLE_LIMIT), True
+
+
+def _value_input(field: FormField, locale: str | None) -> dict:
+    label = _plain(f"{field.key} {field.label}", LABEL_LIMIT)
+    words = {"done": t(locale, "done"), "not_done": t(locale, "not_done")}
+    if field.kind == "binary":
+        options = [_option("1", words["done"]), _option("0", words["not_done"])]
+        element: dict = {"type": "static_select", "action_id": VALUE, "options": options}
+        chosen = field.value.strip().lower()
+        if chosen in ("1", "done", words["done"].lower()):
+            element["initial_option"] = options[0]
+        elif chosen in ("0", "not done", words["not_done"].lower()):
+            element["initial_option"] = options[1]
+    else:
+        element = {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": True}
+        initial = _initial_number(field.value, locale) if field.value else None
+        if initial is not None:
+            element["initial_value"] = initial
+        elif field.value.strip():  # shown, not prefilled: we could not read it for sure
+            element["placeholder"] = _plain(field.value, PLACEHOLDER_LIMIT)
+    block = {
+        "type": "input",
+        "block_id": clip(f"{field.key}|{VALUE}", ID_LIMIT),
+        "optional": True,  # empty = unchanged
+        "label": label,
+        "element": element,
+    }
+    if field.hint.strip():
+        block["hint"] = _plain(field.hint, LABEL_LIMIT)
+    return block
+
+
+def _health_input(field: FormField, form: Form, words: dict[str, str]) -> dict | None:
+    if not form.health_options:
+        return None
+    options = [_option(value, label) for value, label in form.health_options[:100]]
+    element: dict = {
+        "type": "static_select",
+        "action_id": HEALTH,
+        "placeholder": _plain(words["health"], PLACEHOLDER_LIMIT),
+        "options": options,
+    }
+    chosen = [o for o in options if o["value"] == field.health]
+    if chosen:
+        element["initial_option"] = chosen[0]
+    return {
+        "type": "input",
+        "block_id": clip(f"{field.key}|{HEALTH}", ID_LIMIT),
+        "optional": True,
+        "label": _plain(words["health"], LABEL_LIMIT),
+        "element": element,
+    }
+
+
+def _comment_input(field: FormField, words: dict[str, str]) -> dict:
+    return {
+        "type": "input",
+        "block_id": clip(f"{field.key}|{COMMENT}", ID_LIMIT),
+        "optional": True,
+        "label": _plain(words["comment"], LABEL_LIMIT),
+        "element": {
+            "type": "plain_text_input",
+            "action_id": COMMENT,
+            "multiline": False,
+            "max_length": SECTION_LIMIT,
+        },
+    }
+
+
+def _fit(blocks: list[dict], limit: int) -> list[dict]:
+    """At most `limit` blocks: the rest replaced by a "…" context."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: max(0, limit - 1)]
+    while kept and _is_divider(kept[-1]):
+        kept.pop()
+    return [*kept, *_context([ELLIPSIS])][:limit]
+
+
+def form_view(
+    message: Message,
+    *,
+    callback_id: str = FORM_CALLBACK,
+    private_metadata: str = "",
+    locale: str | None = None,
+) -> dict:
+    """The check-in modal of `message.form`: per key result an input for the value (a number, or
+    done / not done), an optional health and an optional comment.
+
+    `locale` (the member's) reads the prefilled values ("4.100" is 4100 in Danish); without it
+    the language is recognised from the form's own words, and a value whose meaning would depend
+    on the language is shown as a placeholder instead of being prefilled (empty = unchanged).
+    """
+    form = message.form
+    if form is None:
+        raise ValueError("form_view needs a message with a form")
+    if len(private_metadata) > METADATA_LIMIT:
+        raise ValueError(f"private_metadata longer than {METADATA_LIMIT} characters")
+    locale = locale or _locale_of(message)
+    words = _words(locale)
+    title, shortened = _view_title(form.title or message.title or "")
+    intro: list[dict] = []
+    if shortened:
+        intro += _sections(_bold(form.title or message.title or ""))
+    if message.text:
+        intro += _sections(escape(message.text))
+
+    def layout(with_comment: bool, with_divider: bool) -> list[list[dict]]:
+        groups = []
+        for field in form.fields:
+            group = [_value_input(field, locale)]
+            health = _health_input(field, form, words)
+            if health:
+                group.append(health)
+            if with_comment:
+                group.append(_comment_input(field, words))
+            if with_divider and groups:
+                group.insert(0, {"type": "divider"})
+            groups.append(group)
+        return groups
+
+    room = VIEW_BLOCK_LIMIT - len(intro)
+    for with_comment, with_divider in ((True, True), (True, False), (False, False)):
+        groups = layout(with_comment, with_divider)
+        if sum(len(g) for g in groups) <= room:
+            break
+    blocks = list(intro)
+    if not groups and not blocks:
+        blocks = [_section(ELLIPSIS)]
+    for group in groups:  # too many key results even so: the first ones, then "…"
+        if len(blocks) + len(group) > VIEW_BLOCK_LIMIT - 1:
+            blocks += _context([ELLIPSIS])
+            break
+        blocks += group
+    return {
+        "type": "modal",
+        "callback_id": clip(callback_id, ID_LIMIT),
+        "private_metadata": private_metadata,
+        "title": _plain(title, VIEW_TITLE_LIMIT),
+        "submit": _plain(form.submit, VIEW_TITLE_LIMIT),
+        "close": _plain(words["close"], VIEW_TITLE_LIMIT),
+        "blocks": blocks,
+    }
+
+
+def _state_value(element: dict) -> str | None:
+    kind = element.get("type")
+    if kind in ("static_select", "radio_buttons", "external_select"):
+        chosen = element.get("selected_option") or {}
+        value = chosen.get("value")
+    else:
+        value = element.get("value")
+    if value is None or not str(value).strip():
+        return None
+    value = str(value)
+    return _neutral_number(value) if kind == "number_input" else value
+
+
+def view_state_values(view_state: dict) -> dict[str, dict]:
+    """A submitted modal's `view["state"]["values"]` as the fields `Checkins.submit_form` takes:
+    `{"MKT-1.1": {"value": "6", "health": "on_track", "comment": None}}` (strings; None when
+    empty). Blocks that are not the check-in form's are ignored."""
+    out: dict[str, dict] = {}
+    for block_id, actions in (view_state or {}).items():
+        key, sep, part = block_id.rpartition("|")
+        if not sep or not key or part not in (VALUE, HEALTH, COMMENT):
+            continue
+        element = (actions or {}).get(part)
+        if element is None and actions:
+            element = next(iter(actions.values()))
+        fields = out.setdefault(key, {VALUE: None, HEALTH: None, COMMENT: None})
+        fields[part] = _state_value(element or {})
+    return out
+
+
+def form_errors(errors: dict[str, str]) -> dict[str, str]:
+    """`{kr: message}` from `submit_form` as `{block_id: message}` for `response_action: errors`
+    (on each key result's value input)."""
+    return {
+        clip(f"{key}|{VALUE}", ID_LIMIT): clip(text, ERROR_LIMIT) for key, text in errors.items()
+    }
+
+
+# -- public: the App Home -------------------------------------------------------------------------
+def _body(message: Message, taken: Iterable[str] = ()) -> list[dict]:
+    units = _content_units(message)
+    blocks = [block for unit in units for block in unit]
+    blocks += _context(message.context)
+    blocks += _actions(message.actions, taken)
+    while blocks and _is_divider(blocks[0]):
+        blocks.pop(0)
+    return blocks
+
+
+def _ids(blocks: list[dict]) -> list[str]:
+    return [
+        element["action_id"]
+        for block in blocks
+        for element in block.get("elements", [])
+        if "action_id" in element
+    ]
+
+
+def home_view(mine: Message, team: Message | None, *, locale: str | None = None) -> dict:
+    """The App Home: "My key results" with a "Check in now" button (`checkin.open`), then the
+    person's team's progress. `locale` picks the words; by default they are recognised from the
+    messages (English when unsure)."""
+    words = _words(locale or _locale_of(mine, team))
+    checkin = Action(OPEN_CHECKIN, words["checkin"], style="primary")
+    top = [_header(words["mine"]), *_actions([checkin])]
+    mine_blocks = _body(mine, _ids(top))
+    team_blocks: list[dict] = []
+    if team is not None:
+        team_head = [_header(team.title)] if team.title and team.title.strip() else []
+        team_blocks = [{"type": "divider"}, *team_head]
+        team_blocks += _body(team, _ids(top) + _ids(mine_blocks))
+    room = VIEW_BLOCK_LIMIT - len(top)
+    if len(mine_blocks) + len(team_blocks) > room:
+        mine_room = min(len(mine_blocks), max(room // 2, room - len(team_blocks)))
+        mine_blocks = _fit(mine_blocks, mine_room)
+        team_blocks = _fit(team_blocks, room - len(mine_blocks))
+        while team_blocks and (_is_divider(team_blocks[-1]) or team_blocks[-1]["type"] == "header"):
+            team_blocks.pop()
+    return {"type": "home", "blocks": [*top, *mine_blocks, *team_blocks]}
