@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/slack_command.py
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)

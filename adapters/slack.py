@@ -152,6 +152,12 @@ class SlackAdapter:
             first_ts = first_ts or response["ts"]
         return first_ts
 
+    async def send_prompt(self, person: Person) -> str | None:
+        """This week's check-in prompt, in the member's DM (posting to a user id opens it)."""
+        if not person.slack_id:
+            return None
+        return await self.post(person.slack_id, await self.core.checkins.prompt(person))
+
     async def respond_with(self, respond, message: Message) -> None:
         response_type = "ephemeral" if message.ephemeral else "in_channel"
         for blocks in message_blocks(message):

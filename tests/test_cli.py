@@ -177,11 +177,13 @@ def test_okrbot_okrs_is_imported_at_start(tmp_path, env):
     assert "3 / 12 campaigns" in result.stdout
 
 
-def test_run_refuses_platforms_it_does_not_have_yet(tmp_path, env):
-    env["SLACK_BOT_TOKEN"] = "xoxb-test"
+def test_run_refuses_teams_it_does_not_have_yet(tmp_path, env):
+    env["MICROSOFT_APP_ID"] = "00000000-0000-0000-0000-000000000000"
     result = okrbot("run", env=env, cwd=tmp_path)
     assert result.returncode == 1
-    assert "xoxb" not in result.stderr
+    assert result.stderr.strip() == (
+        "okrbot: Microsoft Teams is not part of this version yet: unset MICROSOFT_APP_ID"
+    )
 
 
 CORPUS_OKRS = str(Path(__file__).parent / "corpus" / "okrs.yaml")

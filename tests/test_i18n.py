@@ -93,9 +93,7 @@ def test_value_text_per_type():
         value_text(kr(type="threshold", max=5, current=3, unit="errors"), "en")
         == "3 errors (keep ≤ 5)"
     )
-    assert (
-        value_text(kr(type="threshold", min=95, current=None, unit="%"), "da") == "– (hold ≥ 95)"
-    )
+    assert value_text(kr(type="threshold", min=95, current=None, unit="%"), "da") == "– (hold ≥ 95)"
 
 
 def test_progress_bars_and_plain_rendering():

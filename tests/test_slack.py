@@ -244,6 +244,22 @@ async def test_the_form_opens_as_a_modal_and_refuses_an_invalid_field(world):
     assert await world.scalar("SELECT count(*) FROM key_result_update WHERE source = 'form'") == 2
 
 
+async def test_a_prompt_reaches_the_member_with_its_buttons(world):
+    anna = await world.adapter.core.person(handle="anna")
+    anna = await world.adapter.core.remember(anna, slack_id="U0ANNA")
+    ts = await world.adapter.send_prompt(anna)
+    (call,) = world.slack.calls_to("chat.postMessage")
+    assert ts == call.response["ts"]
+    assert call.params["channel"] == "U0ANNA"
+    blocks = call.params["blocks"]
+    assert blocks[0]["type"] == "header"
+    shown = texts(blocks)
+    assert "MKT-1.1" in shown and "5 / 12 campaigns" in shown and "░" in shown
+    buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == ["checkin.no_change", "checkin.skip", "checkin.form"]
+    assert len(blocks) <= 50
+
+
 async def test_app_home_is_published(world):
     body = event_body(app_home_opened_event(user_id="U0ANNA"), event_id="EvH")
     assert (await world.send(body)).status == 200
