@@ -152,11 +152,26 @@ class SlackAdapter:
             first_ts = first_ts or response["ts"]
         return first_ts
 
+    async def slack_id(self, person: Person) -> str | None:
+        """The person's Slack user: from the OKR file, else found by email and kept."""
+        if person.slack_id:
+            return person.slack_id
+        if not person.email:
+            return None
+        try:
+            user = (await self.client.users_lookupByEmail(email=person.email))["user"]
+        except SlackApiError as exc:
+            log.warning("no Slack user for %s: %s", person.handle, exc.response.get("error"))
+            return None
+        await self.core.remember(person, slack_id=user["id"], timezone=user.get("tz"))
+        return user["id"]
+
     async def send_prompt(self, person: Person) -> str | None:
         """This week's check-in prompt, in the member's DM (posting to a user id opens it)."""
-        if not person.slack_id:
+        user_id = await self.slack_id(person)
+        if user_id is None:
             return None
-        return await self.post(person.slack_id, await self.core.checkins.prompt(person))
+        return await self.post(user_id, await self.core.checkins.prompt(person))
 
     async def respond_with(self, respond, message: Message) -> None:
         response_type = "ephemeral" if message.ephemeral else "in_channel"

@@ -246,8 +246,10 @@ async def test_the_form_opens_as_a_modal_and_refuses_an_invalid_field(world):
 
 async def test_a_prompt_reaches_the_member_with_its_buttons(world):
     anna = await world.adapter.core.person(handle="anna")
-    anna = await world.adapter.core.remember(anna, slack_id="U0ANNA")
-    ts = await world.adapter.send_prompt(anna)
+    ts = await world.adapter.send_prompt(anna)  # no Slack id in the file: found by email
+    (lookup,) = world.slack.calls_to("users.lookupByEmail")
+    assert lookup.params["email"] == "anna@nordlys.example"
+    assert await world.scalar("SELECT slack_id FROM person WHERE handle = 'anna'") == "U0ANNA"
     (call,) = world.slack.calls_to("chat.postMessage")
     assert ts == call.response["ts"]
     assert call.params["channel"] == "U0ANNA"
@@ -258,6 +260,19 @@ async def test_a_prompt_reaches_the_member_with_its_buttons(world):
     buttons = [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert buttons == ["checkin.no_change", "checkin.skip", "checkin.form"]
     assert len(blocks) <= 50
+
+
+async def test_someone_slack_does_not_know_gets_no_prompt(world):
+    ceo = await world.adapter.core.person(handle="ceo")  # kirsten@ is not in the fake workspace
+    assert await world.adapter.send_prompt(ceo) is None
+    assert world.slack.calls_to("chat.postMessage") == []
+
+
+async def test_the_url_verification_challenge_is_answered(world):
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "token": "t"}).encode()
+    response = await world.send(body)
+    assert response.status == 200
+    assert "abc123" in await response.text()
 
 
 async def test_app_home_is_published(world):
