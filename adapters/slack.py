@@ -23,15 +23,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack_blocks import (
-    action_name,
-    fallback_text,
-    form_errors,
-    form_view,
-    home_view,
-    message_blocks,
-    view_state_values,
-)
+from adapters.slack_blocks import action_name, fallback_text, message_blocks
+from adapters.slack_views import form_errors, form_view, home_view, view_state_values
 from bot.checkin_views import OPEN_FORM
 from bot.core import Core
 from bot.messages import Message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import date
@@ -22,8 +21,9 @@ from bot.answers import (
 )
 from bot.checkins import Checkins
 from bot.clock import Clock, iso_week, local_date
-from bot.i18n import health_label, t
-from bot.i18n.formats import format_date, format_number, format_percent, format_value
+from bot.history import history
+from bot.i18n import t
+from bot.i18n.formats import format_percent
 from bot.messages import Message, Section
 from bot.presence import Presence, parse_date
 from bot.progress import rollup
@@ -31,7 +31,6 @@ from storage import repo
 from storage.db import Database
 from storage.models import Objective, Organization, Person, Team
 
-RESERVED = {"help", "team", "me", "company", "tree", "focus", "history", "share"}
 NOT_YET = {"digest"}  # SPEC §4 words a later release answers
 CHECKIN_WORDS = {"checkin", "check-in", "set", "away", "back"}
 HISTORY_LIMIT = 10
@@ -114,7 +113,7 @@ class _Context:
             "company": lambda _: self.tree(),
             "tree": lambda _: self.tree(),
             "focus": self.focus,
-            "history": self.history,
+            "history": lambda words: history(self.session, self.view, words),
         }
         if first == "team":
             message = await self.team(" ".join(rest)) if rest else await self.team_usage()
@@ -365,42 +364,4 @@ class _Context:
             title=t(self.locale, "focus.title", tag=tag),
             text=summary,
             sections=(Section(rows=tuple(rows)),),
-        )
-
-    # -- okr history <kr> -------------------------------------------------------------------
-    async def history(self, words: list[str]) -> Message:
-        keys = await repo.key_result_keys(self.session)
-        if not words:
-            return Message(
-                text=t(self.locale, "history.usage", example=keys[0] if keys else "…"), error=True
-            )
-        key = words[0]
-        kr = await repo.key_result_by_key(self.session, key)
-        if kr is None:
-            close = difflib.get_close_matches(key.upper(), keys, n=3, cutoff=0.5)
-            context = (t(self.locale, "history.closest", keys=", ".join(close)),) if close else ()
-            return Message(
-                text=t(self.locale, "history.unknown", key=key), context=context, error=True
-            )
-        updates = await repo.history(self.session, kr.id, HISTORY_LIMIT)
-        people = await repo.people_by_ids(self.session, [u.person_id for u in updates])
-        lines = []
-        for u in updates:
-            source = t(self.locale, f"source.{u.source}")
-            person = people.get(u.person_id)
-            line = t(
-                self.locale,
-                "history.row",
-                date=format_date(u.created_at, self.locale, self.view.timezone),
-                who=person.name if person else source,
-                old=format_number(u.old_value, self.locale) if u.old_value is not None else "–",
-                new=format_value(u.new_value, kr.unit, self.locale),
-            )
-            extras = [health_label(self.locale, u.health), source if person else None]
-            if u.comment:
-                extras.append(f"“{u.comment}”")
-            lines.append(line + " · " + " · ".join(e for e in extras if e))
-        return Message(
-            title=t(self.locale, "history.title", key=kr.key, title=kr.title),
-            text="\n".join(lines) if lines else t(self.locale, "history.none"),
         )

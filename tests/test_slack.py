@@ -67,7 +67,7 @@ class World:
         event = im_message_event(text, user_id=user)
         response = await self.send(event_body(event, event_id=event_id))
         assert response.status == 200
-        calls = await self.slack.wait_for("chat.postMessage", count=count)
+        calls = await self.slack.wait_for("chat.postMessage", count=count, timeout=20)
         return calls[-1].params
 
     async def scalar(self, sql: str, *args):

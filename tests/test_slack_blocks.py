@@ -25,13 +25,10 @@ from adapters.slack_blocks import (
     clip,
     escape,
     fallback_text,
-    form_errors,
-    form_view,
-    home_view,
     message_blocks,
     split_text,
-    view_state_values,
 )
+from adapters.slack_views import form_errors, form_view, home_view, view_state_values
 from bot.core import Core
 from bot.demo import load_demo
 from bot.messages import (

@@ -3,404 +3,156 @@
 
 from __future__ import annotations
 
+# fmt: off
+
 HEALTH_PHRASES: dict[str, str] = {
-    # on track
-    "on track": "on_track",
-    "on-track": "on_track",
-    "ontrack": "on_track",
-    "green": "on_track",
-    "🟢": "on_track",
-    "på sporet": "on_track",
-    "paa sporet": "on_track",
-    "grøn": "on_track",
-    "grønt": "on_track",
-    "groen": "on_track",
-    "going well": "on_track",
-    "looking good": "on_track",
-    "all good": "on_track",
-    # at risk
-    "at risk": "at_risk",
-    "at-risk": "at_risk",
-    "behind": "at_risk",
-    "a bit behind": "at_risk",
-    "slightly behind": "at_risk",
-    "yellow": "at_risk",
-    "amber": "at_risk",
-    "🟡": "at_risk",
-    "🟠": "at_risk",
-    "i risiko": "at_risk",
-    "bagud": "at_risk",
-    "lidt bagud": "at_risk",
-    "gul": "at_risk",
-    "gult": "at_risk",
-    "risky": "at_risk",
-    # off track
-    "off track": "off_track",
-    "off-track": "off_track",
-    "blocked": "off_track",
-    "red": "off_track",
-    "🔴": "off_track",
-    "blokeret": "off_track",
-    "rød": "off_track",
-    "rødt": "off_track",
-    "stuck": "off_track",
-    "way behind": "off_track",
-    "langt bagud": "off_track",
+    'on track': 'on_track', 'on-track': 'on_track', 'ontrack': 'on_track', 'green': 'on_track',
+    '🟢': 'on_track', 'på sporet': 'on_track', 'paa sporet': 'on_track', 'grøn': 'on_track',
+    'grønt': 'on_track', 'groen': 'on_track', 'going well': 'on_track',
+    'looking good': 'on_track', 'all good': 'on_track', 'at risk': 'at_risk',
+    'at-risk': 'at_risk', 'behind': 'at_risk', 'a bit behind': 'at_risk',
+    'slightly behind': 'at_risk', 'yellow': 'at_risk', 'amber': 'at_risk', '🟡': 'at_risk',
+    '🟠': 'at_risk', 'i risiko': 'at_risk', 'bagud': 'at_risk', 'lidt bagud': 'at_risk',
+    'gul': 'at_risk', 'gult': 'at_risk', 'risky': 'at_risk', 'off track': 'off_track',
+    'off-track': 'off_track', 'blocked': 'off_track', 'red': 'off_track', '🔴': 'off_track',
+    'blokeret': 'off_track', 'rød': 'off_track', 'rødt': 'off_track', 'stuck': 'off_track',
+    'way behind': 'off_track', 'langt bagud': 'off_track',
 }
 
 # a health word followed by "by ..." / "af ..." is a blocker: the rest is its comment
-BLOCKER_WORDS = ("blocked by", "blokeret af", "blocked on", "waiting for", "venter på")
+BLOCKER_WORDS = (
+    'blocked by', 'blokeret af', 'blocked on', 'waiting for', 'venter på',
+)
 
 DONE_WORDS = (
-    "✅",
-    "✔️",
-    "done",
-    "launched",
-    "shipped",
-    "live",
-    "is live",
-    "went live",
-    "complete",
-    "completed",
-    "finished",
-    "delivered",
-    "released",
-    "færdig",
-    "færdigt",
-    "lanceret",
-    "klar",
-    "leveret",
-    "afsluttet",
-    "gennemført",
-    "i luften",
+    '✅', '✔️', 'done', 'launched', 'shipped', 'live', 'is live', 'went live', 'complete',
+    'completed', 'finished', 'delivered', 'released', 'færdig', 'færdigt', 'lanceret', 'klar',
+    'leveret', 'afsluttet', 'gennemført', 'i luften',
 )
+
 NOT_DONE_WORDS = (
-    "not yet",
-    "not done",
-    "not launched",
-    "not live",
-    "not shipped",
-    "not finished",
-    "ikke endnu",
-    "ikke færdig",
-    "ikke færdigt",
-    "ikke lanceret",
-    "ikke klar",
-    "endnu ikke",
+    'not yet', 'not done', 'not launched', 'not live', 'not shipped', 'not finished',
+    'ikke endnu', 'ikke færdig', 'ikke færdigt', 'ikke lanceret', 'ikke klar', 'endnu ikke',
 )
 
 NO_CHANGE_PHRASES = (
-    "no change",
-    "no changes",
-    "nothing changed",
-    "nothing new",
-    "same as last week",
-    "same as before",
-    "unchanged",
-    "no updates",
-    "no update",
-    "nothing to report",
-    "same",
-    "uændret",
-    "uændrede",
-    "ingen ændring",
-    "ingen ændringer",
-    "samme som sidst",
-    "samme som sidste uge",
-    "intet nyt",
-    "ingen nyheder",
-    "status quo",
-    "as last week",
+    'no change', 'no changes', 'nothing changed', 'nothing new', 'same as last week',
+    'same as before', 'unchanged', 'no updates', 'no update', 'nothing to report', 'same',
+    'uændret', 'uændrede', 'ingen ændring', 'ingen ændringer', 'samme som sidst',
+    'samme som sidste uge', 'intet nyt', 'ingen nyheder', 'status quo', 'as last week',
 )
+
 SKIP_PHRASES = (
-    "skip",
-    "skipping",
-    "skip this week",
-    "on vacation",
-    "vacation",
-    "on holiday",
-    "holiday",
-    "out this week",
-    "ooo",
-    "out of office",
-    "off this week",
-    "sick",
-    "ferie",
-    "på ferie",
-    "spring over",
-    "springer over",
-    "syg",
-    "fri denne uge",
-    "væk denne uge",
+    'skip', 'skipping', 'skip this week', 'on vacation', 'vacation', 'on holiday', 'holiday',
+    'out this week', 'ooo', 'out of office', 'off this week', 'sick', 'ferie', 'på ferie',
+    'spring over', 'springer over', 'syg', 'fri denne uge', 'væk denne uge',
 )
 
 # relative changes: markers before or after the number
-UP_BEFORE = ("+", "up", "up by", "another", "op", "op med", "plus")
-UP_AFTER = ("more", "extra", "additional", "added", "flere", "mere", "til", "ekstra", "nye")
-DOWN_BEFORE = ("-", "−", "down", "down by", "minus", "ned", "ned med")
-DOWN_AFTER = ("fewer", "less", "færre", "mindre")
-# absolute markers: "down to 150" is a value, not a change
-ABSOLUTE_BEFORE = (
-    "down to",
-    "up to",
-    "to",
-    "now",
-    "at",
-    "is",
-    "ned til",
-    "op til",
-    "nu",
-    "er",
-    "på",
-    "increased to",
-    "decreased to",
-    "reached",
-    "=",
+UP_BEFORE = (
+    '+', 'up', 'up by', 'another', 'op', 'op med', 'plus',
 )
 
-CONFIDENCE_WORDS = ("confidence", "confident", "sikkerhed", "sikker", "tillid", "tror på det")
+UP_AFTER = (
+    'more', 'extra', 'additional', 'added', 'flere', 'mere', 'til', 'ekstra', 'nye',
+)
+
+DOWN_BEFORE = (
+    '-', '−', 'down', 'down by', 'minus', 'ned', 'ned med',
+)
+
+DOWN_AFTER = (
+    'fewer', 'less', 'færre', 'mindre',
+)
+
+# absolute markers: "down to 150" is a value, not a change
+ABSOLUTE_BEFORE = (
+    'down to', 'up to', 'to', 'now', 'at', 'is', 'ned til', 'op til', 'nu', 'er', 'på',
+    'increased to', 'decreased to', 'reached', '=',
+)
+
+CONFIDENCE_WORDS = (
+    'confidence', 'confident', 'sikkerhed', 'sikker', 'tillid', 'tror på det',
+)
 
 # common OKR words in Danish (and spelling variants) mapped to an English stem
 SYNONYMS: dict[str, str] = {
-    "kampagne": "campaign",
-    "kampagner": "campaign",
-    "kampagnerne": "campaign",
-    "abonnent": "subscriber",
-    "abonnenter": "subscriber",
-    "abonnenterne": "subscriber",
-    "tilmeldte": "subscriber",
-    "tilmeldinger": "subscriber",
-    "signups": "subscriber",
-    "butik": "store",
-    "butikker": "store",
-    "butikkerne": "store",
-    "shops": "store",
-    "shop": "store",
-    "omsætning": "revenue",
-    "omsætningen": "revenue",
-    "omsaetning": "revenue",
-    "salg": "sales",
-    "indtægt": "revenue",
-    "indtægter": "revenue",
-    "konvertering": "conversion",
-    "konverteringsrate": "conversion",
-    "konverteringen": "conversion",
-    "fejl": "error",
-    "fejlene": "error",
-    "kunde": "customer",
-    "kunder": "customer",
-    "kvittering": "receipt",
-    "kvitteringer": "receipt",
-    "bonner": "receipt",
-    "loyalitet": "loyalty",
-    "loyalitetsprogram": "loyalty",
-    "loyalitetsprogrammet": "loyalty",
-    "andel": "share",
-    "andelen": "share",
-    "integrationen": "integration",
-    "abonnementer": "subscriber",
-    "emails": "email",
-    "mails": "email",
-    "flagship": "flagship",
-    "flagskib": "flagship",
-    "flagskibsbutik": "flagship",
-    "indretning": "fit-out",
-    "ordrer": "order",
-    "ordre": "order",
-    "butiksåbninger": "store",
+    'kampagne': 'campaign', 'kampagner': 'campaign', 'kampagnerne': 'campaign',
+    'abonnent': 'subscriber', 'abonnenter': 'subscriber', 'abonnenterne': 'subscriber',
+    'tilmeldte': 'subscriber', 'tilmeldinger': 'subscriber', 'signups': 'subscriber',
+    'butik': 'store', 'butikker': 'store', 'butikkerne': 'store', 'shops': 'store',
+    'shop': 'store', 'omsætning': 'revenue', 'omsætningen': 'revenue', 'omsaetning': 'revenue',
+    'salg': 'sales', 'indtægt': 'revenue', 'indtægter': 'revenue', 'konvertering': 'conversion',
+    'konverteringsrate': 'conversion', 'konverteringen': 'conversion', 'fejl': 'error',
+    'fejlene': 'error', 'kunde': 'customer', 'kunder': 'customer', 'kvittering': 'receipt',
+    'kvitteringer': 'receipt', 'bonner': 'receipt', 'loyalitet': 'loyalty',
+    'loyalitetsprogram': 'loyalty', 'loyalitetsprogrammet': 'loyalty', 'andel': 'share',
+    'andelen': 'share', 'integrationen': 'integration', 'abonnementer': 'subscriber',
+    'emails': 'email', 'mails': 'email', 'flagship': 'flagship', 'flagskib': 'flagship',
+    'flagskibsbutik': 'flagship', 'indretning': 'fit-out', 'ordrer': 'order', 'ordre': 'order',
+    'butiksåbninger': 'store',
 }
 
 # words that never identify a key result
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "per",
-        "from",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "with",
-        "and",
-        "or",
-        "by",
-        "my",
-        "our",
-        "your",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "we",
-        "i",
-        "you",
-        "new",
-        "total",
-        "number",
-        "of",
-        "amount",
-        "count",
-        "week",
-        "weeks",
-        "this",
-        "last",
-        "next",
-        "so",
-        "far",
-        "now",
-        "still",
-        "just",
-        "also",
-        "about",
-        "around",
-        "approx",
-        "ca",
-        "our",
-        "all",
-        "some",
-        "og",
-        "i",
-        "på",
-        "af",
-        "til",
-        "fra",
-        "med",
-        "for",
-        "en",
-        "et",
-        "den",
-        "det",
-        "de",
-        "vi",
-        "jeg",
-        "er",
-        "var",
-        "har",
-        "nu",
-        "stadig",
-        "lige",
-        "også",
-        "omkring",
-        "ca",
-        "alle",
-        "nogle",
-        "nye",
-        "ny",
-        "uge",
-        "ugen",
-    ]
+STOPWORDS = frozenset({
+    'a', 'about', 'af', 'all', 'alle', 'also', 'amount', 'an', 'and', 'approx', 'are', 'around',
+    'at', 'be', 'been', 'by', 'ca', 'count', 'de', 'den', 'det', 'en', 'er', 'et', 'far', 'for',
+    'fra', 'from', 'har', 'i', 'in', 'is', 'it', 'its', 'jeg', 'just', 'last', 'lige', 'med',
+    'my', 'new', 'next', 'nogle', 'now', 'nu', 'number', 'ny', 'nye', 'of', 'og', 'også',
+    'omkring', 'on', 'or', 'our', 'per', 'på', 'so', 'some', 'stadig', 'still', 'that', 'the',
+    'these', 'this', 'those', 'til', 'to', 'total', 'uge', 'ugen', 'var', 'vi', 'was', 'we',
+    'week', 'weeks', 'were', 'with', 'you', 'your',
+})
+
+NUMBER_WORDS_EN: dict[str, int] = {
+    'zero': 0, 'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6, 'seven': 7, 'eight': 8,
+    'nine': 9, 'ten': 10, 'eleven': 11, 'twelve': 12, 'thirteen': 13, 'fourteen': 14,
+    'fifteen': 15, 'sixteen': 16, 'seventeen': 17, 'eighteen': 18, 'nineteen': 19, 'twenty': 20,
+    'thirty': 30, 'forty': 40, 'fifty': 50, 'sixty': 60, 'seventy': 70, 'eighty': 80,
+    'ninety': 90, 'hundred': 100, 'a hundred': 100, 'one hundred': 100, 'a dozen': 12,
+    'dozen': 12,
+}
+
+NUMBER_WORDS_DA: dict[str, int] = {
+    'nul': 0, 'to': 2, 'tre': 3, 'fire': 4, 'fem': 5, 'seks': 6, 'syv': 7, 'otte': 8, 'ni': 9,
+    'ti': 10, 'elleve': 11, 'tolv': 12, 'tretten': 13, 'fjorten': 14, 'femten': 15,
+    'seksten': 16, 'sytten': 17, 'atten': 18, 'nitten': 19, 'tyve': 20, 'tredive': 30,
+    'fyrre': 40, 'halvtreds': 50, 'tres': 60, 'halvfjerds': 70, 'firs': 80, 'halvfems': 90,
+    'hundrede': 100, 'et hundrede': 100,
+}
+
+# "one" / "en" / "et" are numbers only next to a relative marker ("one more", "en til")
+ONE_WORDS = (
+    'one', 'en', 'et',
 )
 
-NUMBER_WORDS_EN = {
-    "zero": 0,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
-    "a hundred": 100,
-    "one hundred": 100,
-    "a dozen": 12,
-    "dozen": 12,
+SCALE_WORDS: dict[str, float] = {
+    'k': 1000.0, 'tusind': 1000.0, 'thousand': 1000.0, 't': 1000.0, 'm': 1000000.0,
+    'mio': 1000000.0, 'mio.': 1000000.0, 'mill': 1000000.0, 'mill.': 1000000.0,
+    'million': 1000000.0, 'millioner': 1000000.0, 'millions': 1000000.0, 'mn': 1000000.0,
+    'mia': 1000000000.0, 'mia.': 1000000000.0, 'bn': 1000000000.0, 'billion': 1000000000.0,
+    'milliard': 1000000000.0, 'milliarder': 1000000000.0,
 }
-NUMBER_WORDS_DA = {
-    "nul": 0,
-    "to": 2,
-    "tre": 3,
-    "fire": 4,
-    "fem": 5,
-    "seks": 6,
-    "syv": 7,
-    "otte": 8,
-    "ni": 9,
-    "ti": 10,
-    "elleve": 11,
-    "tolv": 12,
-    "tretten": 13,
-    "fjorten": 14,
-    "femten": 15,
-    "seksten": 16,
-    "sytten": 17,
-    "atten": 18,
-    "nitten": 19,
-    "tyve": 20,
-    "tredive": 30,
-    "fyrre": 40,
-    "halvtreds": 50,
-    "tres": 60,
-    "halvfjerds": 70,
-    "firs": 80,
-    "halvfems": 90,
-    "hundrede": 100,
-    "et hundrede": 100,
-}
-# "one" / "en" / "et" are numbers only next to a relative marker ("one more", "en til")
-ONE_WORDS = ("one", "en", "et")
 
-SCALE_WORDS = {
-    "k": 1e3,
-    "tusind": 1e3,
-    "thousand": 1e3,
-    "t": 1e3,
-    "m": 1e6,
-    "mio": 1e6,
-    "mio.": 1e6,
-    "mill": 1e6,
-    "mill.": 1e6,
-    "million": 1e6,
-    "millioner": 1e6,
-    "millions": 1e6,
-    "mn": 1e6,
-    "mia": 1e9,
-    "mia.": 1e9,
-    "bn": 1e9,
-    "billion": 1e9,
-    "milliard": 1e9,
-    "milliarder": 1e9,
-}
-CURRENCY_WORDS = frozenset({"kr", "kr.", "dkk", "kroner", "kr,-", "$", "€", "eur", "usd", "euro"})
-PERCENT_WORDS = ("%", "pct", "pct.", "procent", "percent", "per cent")
+CURRENCY_WORDS = frozenset({
+    '$', 'dkk', 'eur', 'euro', 'kr', 'kr,-', 'kr.', 'kroner', 'usd', '€',
+})
+
+PERCENT_WORDS = (
+    '%', 'pct', 'pct.', 'procent', 'percent', 'per cent',
+)
 
 # "2 nye butikker i alt": a total, whatever marker stands next to the number
-TOTAL_WORDS = ("i alt", "in total", "total", "totalt", "altogether", "samlet")
+TOTAL_WORDS = (
+    'i alt', 'in total', 'total', 'totalt', 'altogether', 'samlet',
+)
 
 # words around "skip" / "no change" that do not change what the clause says
-SMALL_TALK = frozenset(
-    """hi hey hello morning good godmorgen morgen hej goddag thanks thx tak sorry beklager
-    this denne hele whole week uge ugen til until next næste monday tuesday wednesday thursday
-    friday mandag tirsdag onsdag torsdag fredag again igen im i'm jeg er am so""".split()
-)
+SMALL_TALK = frozenset({
+    'again', 'am', 'beklager', 'denne', 'er', 'fredag', 'friday', 'goddag', 'godmorgen', 'good',
+    'hej', 'hele', 'hello', 'hey', 'hi', "i'm", 'igen', 'im', 'jeg', 'mandag', 'monday',
+    'morgen', 'morning', 'next', 'næste', 'onsdag', 'so', 'sorry', 'tak', 'thanks', 'this',
+    'thursday', 'thx', 'til', 'tirsdag', 'torsdag', 'tuesday', 'uge', 'ugen', 'until',
+    'wednesday', 'week', 'whole',
+})
+# fmt: on
