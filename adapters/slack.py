@@ -8,6 +8,7 @@ token) needs no public URL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -35,6 +36,9 @@ PLATFORM = "slack"
 FORM_CALLBACK = "checkin.form"
 OPEN_HOME_CHECKIN = "checkin.open"
 UNKNOWN_USER_TTL = 600  # seconds before asking Slack again about a user we could not map
+# Answers worked on at once, after their ack. Acknowledgements never wait for answers: a burst
+# of commands queues here instead of crowding the event loop that sends the acks.
+ANSWER_CONCURRENCY = 4
 
 
 class SlackConfigError(Exception):
@@ -89,11 +93,15 @@ class SlackAdapter:
         self.client = client
         self.bot_user_id = bot_user_id
         self._unknown: dict[str, float] = {}
+        self._answering = asyncio.Semaphore(ANSWER_CONCURRENCY)
+        bolt_log = logging.getLogger("okrbot.slack.bolt")
+        # bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins: it does
+        bolt_log.addFilter(lambda record: "will be unused" not in record.getMessage())
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret or "",
             request_verification_enabled=bool(signing_secret),
-            logger=logging.getLogger("okrbot.slack.bolt"),
+            logger=bolt_log,
         )
         self.app.command("/okr")(self.on_command)
         self.app.event("message")(self.on_message)
@@ -179,6 +187,10 @@ class SlackAdapter:
     # -- listeners ------------------------------------------------------------------------------
     async def on_command(self, ack, body, respond, client) -> None:
         await ack()  # at once: Slack gives us three seconds
+        async with self._answering:
+            await self._command(body, respond, client)
+
+    async def _command(self, body, respond, client) -> None:
         person = await self.person(body["user_id"])
         words = (body.get("text") or "").split()
         if person is not None and words[:1] in (["checkin"], ["check-in"]):
@@ -196,6 +208,10 @@ class SlackAdapter:
         await ack()
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # only people's own new messages in the bot's DM; no edits, no bots
+        async with self._answering:
+            await self._message(event, body)
+
+    async def _message(self, event, body) -> None:
         person = await self.person(event["user"])
         answer = await self.core.direct_message(
             person,
@@ -209,6 +225,10 @@ class SlackAdapter:
 
     async def on_action(self, ack, body, action, client) -> None:
         await ack()
+        async with self._answering:
+            await self._action(body, action, client)
+
+    async def _action(self, body, action, client) -> None:
         user_id = body["user"]["id"]
         person = await self.person(user_id)
         if person is None:

@@ -41,7 +41,7 @@ import sqlalchemy
 from sqlalchemy import bindparam, event, func, insert, select, update
 
 from bot.clock import fixed_clock
-from bot.commands import Commands
+from bot.core import Core
 from bot.messages import render_text
 from bot.okrs import load_okr_file, parse_period
 from bot.okrsync import import_document
@@ -496,7 +496,7 @@ def _rows(message) -> int:
 
 async def measure_answers(db: Database, org: Org, result: Result, reps: int) -> None:
     counter = StatementCounter(db)
-    commands = Commands(db, fixed_clock(NOW))
+    commands = Core(db, fixed_clock(NOW)).commands
     async with db.session() as session:
         viewer = await repo.person_by(session, handle="ceo")
     step = max(1, len(org.teams) // SAMPLE_TEAMS)
