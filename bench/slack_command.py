@@ -245,7 +245,7 @@ class Organisation:
 
 
 async def _fill(url: str, path: Path, updates: int, seed: int) -> int:
-    from bench.commands import IMPORTED_AT, seed_updates
+    from bench.organisation import IMPORTED_AT, seed_updates
     from bot.okrs import load_okr_file
     from bot.okrsync import import_document
     from storage.db import Database
@@ -264,7 +264,7 @@ def build_database(workdir: Path, args: argparse.Namespace) -> tuple[str, Organi
     """A SQLite database with the organisation of bench/commands.py and its check-in history."""
     import yaml
 
-    from bench.commands import build_org
+    from bench.organisation import build_org
     from storage.db import upgrade
 
     org = build_org(args.teams, args.key_results, args.seed)
