@@ -17,7 +17,9 @@ COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage
 COPY scheduler ./scheduler
-RUN pip install -c constraints.txt .
+COPY teams ./teams
+# editable: the Teams app template (teams/) is read from the source tree
+RUN pip install -c constraints.txt -e .
 
 RUN useradd --create-home --uid 10001 okrbot \
     && mkdir -p /data \

@@ -28,7 +28,9 @@ app = typer.Typer(
 okrs_app = typer.Typer(help="OKRs as code: import and export the OKR file.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(okrs_app, name="okrs")
+teams_app = typer.Typer(help="Microsoft Teams app package.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(teams_app, name="teams")
 
 log = logging.getLogger("okrbot")
 
@@ -108,9 +110,7 @@ async def _chat(settings: Settings, handle: str | None) -> None:
 def run() -> None:
     """The main job: every configured platform; with none, the console chat on SQLite."""
     settings = _settings()
-    if settings.teams_configured:
-        raise Failure("Microsoft Teams is not part of this version yet: unset MICROSOFT_APP_ID")
-    if settings.slack_configured:
+    if settings.any_platform:
         asyncio.run(_serve(settings, "0.0.0.0", 3000))
         return
     asyncio.run(_chat(settings, None))
@@ -132,11 +132,8 @@ def serve(
         False, "--no-scheduler", help="Serve requests only (extra replicas)."
     ),
 ) -> None:
-    """The production process: the HTTP server (Slack events, GET /healthz)."""
-    settings = _settings()
-    if settings.teams_configured:
-        raise Failure("Microsoft Teams is not part of this version yet: unset MICROSOFT_APP_ID")
-    asyncio.run(_serve(settings, host, port))
+    """The production process: the HTTP server (Slack, Teams, GET /healthz)."""
+    asyncio.run(_serve(_settings(), host, port))
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
@@ -151,6 +148,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             summary = await _import_file(db, settings.okrs, system_clock)
             log.info("imported %s: %s", settings.okrs, summary)
         core = Core(db, system_clock)
+        adapters.append(_teams(settings, core))
         if settings.slack_configured:
             slack = await _slack(settings, core)
             adapters.append(slack)
@@ -173,6 +171,18 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             await runner.cleanup()
     finally:
         await db.dispose()
+
+
+def _teams(settings: Settings, core):
+    from adapters.teams import TeamsAdapter
+
+    return TeamsAdapter(
+        core,
+        app_id=settings.microsoft_app_id,
+        app_password=settings.microsoft_app_password,
+        app_type=settings.microsoft_app_type,
+        tenant_id=settings.microsoft_app_tenant_id,
+    )
 
 
 async def _slack(settings: Settings, core):
@@ -315,6 +325,21 @@ async def _prompt_from_database(settings: Settings, member: str):
             return prompt_krs(owned), person.locale or org.locale
     finally:
         await db.dispose()
+
+
+@teams_app.command("package")
+def teams_package(
+    app_id: str = typer.Option(..., "--app-id", help="The bot's Microsoft App ID (a GUID)."),
+    out: Path = typer.Option(Path("okrbot-teams.zip"), "--out", help="Where to write the zip."),
+) -> None:
+    """Write the Teams app package (manifest and icons) to upload in Teams."""
+    from adapters.teams_package import build_package
+
+    try:
+        path = build_package(app_id, out)
+    except ValueError as exc:
+        raise UsageFailure(str(exc)) from exc
+    typer.echo(f"Wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app).")
 
 
 @db_app.command("upgrade")

@@ -17,7 +17,7 @@ from bot.i18n import t
 from bot.messages import Message
 from storage import repo
 from storage.db import Database
-from storage.models import Person
+from storage.models import ConversationReference, Person
 
 log = logging.getLogger("okrbot.core")
 
@@ -43,6 +43,41 @@ class Core:
                 if value and not getattr(row, name):
                     setattr(row, name, value)
             return row
+
+    async def save_conversation(
+        self,
+        platform: str,
+        conversation_id: str,
+        reference: dict,
+        *,
+        conversation_type: str | None,
+        person: Person | None = None,
+        tenant_id: str | None = None,
+    ) -> None:
+        """Where the bot can reach someone later (a serialized platform reference)."""
+        async with self.db.transaction() as session:
+            await repo.save_reference(
+                session,
+                ConversationReference(
+                    platform=platform,
+                    conversation_id=conversation_id,
+                    reference=reference,
+                    conversation_type=conversation_type,
+                    tenant_id=tenant_id,
+                    person_id=person.id if person else None,
+                    updated_at=self.clock(),
+                ),
+            )
+
+    async def conversation_of(self, platform: str, person: Person) -> dict | None:
+        async with self.db.session() as session:
+            row = await repo.personal_reference(session, platform, person.id)
+        return row.reference if row else None
+
+    async def any_conversation(self, platform: str) -> dict | None:
+        async with self.db.session() as session:
+            row = await repo.any_reference(session, platform)
+        return row.reference if row else None
 
     async def home(self, person: Person) -> tuple[Message, Message | None]:
         """What a person's home screen shows: their key results and their team's progress."""

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     CheckinRound,
+    ConversationReference,
     KeyResult,
     KeyResultUpdate,
     Objective,
@@ -232,3 +233,47 @@ async def teams_of(session: AsyncSession, person_id: int) -> list[Team]:
         .order_by(TeamMember.role, Team.position)
     )
     return [team for team, _ in await session.execute(query)]
+
+
+async def save_reference(session: AsyncSession, row: ConversationReference) -> None:
+    """Insert or refresh the reference of a conversation (one row per platform conversation)."""
+    query = select(ConversationReference).where(
+        ConversationReference.platform == row.platform,
+        ConversationReference.conversation_id == row.conversation_id,
+    )
+    found = (await session.execute(query)).scalars().first()
+    if found is None:
+        session.add(row)
+        return
+    found.reference, found.updated_at = row.reference, row.updated_at
+    found.conversation_type = row.conversation_type or found.conversation_type
+    found.tenant_id = row.tenant_id or found.tenant_id
+    found.person_id = row.person_id or found.person_id
+
+
+async def personal_reference(
+    session: AsyncSession, platform: str, person_id: int
+) -> ConversationReference | None:
+    """The newest 1:1 conversation the bot has with a person."""
+    query = (
+        select(ConversationReference)
+        .where(
+            ConversationReference.platform == platform,
+            ConversationReference.person_id == person_id,
+            ConversationReference.conversation_type == "personal",
+        )
+        .order_by(ConversationReference.updated_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalars().first()
+
+
+async def any_reference(session: AsyncSession, platform: str) -> ConversationReference | None:
+    """Any conversation the bot has seen on a platform (its service URL and tenant)."""
+    query = (
+        select(ConversationReference)
+        .where(ConversationReference.platform == platform)
+        .order_by(ConversationReference.updated_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).scalars().first()

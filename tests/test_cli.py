@@ -3,6 +3,7 @@ with its own environment and a real SQLite file."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -177,15 +178,6 @@ def test_okrbot_okrs_is_imported_at_start(tmp_path, env):
     assert "3 / 12 campaigns" in result.stdout
 
 
-def test_run_refuses_teams_it_does_not_have_yet(tmp_path, env):
-    env["MICROSOFT_APP_ID"] = "00000000-0000-0000-0000-000000000000"
-    result = okrbot("run", env=env, cwd=tmp_path)
-    assert result.returncode == 1
-    assert result.stderr.strip() == (
-        "okrbot: Microsoft Teams is not part of this version yet: unset MICROSOFT_APP_ID"
-    )
-
-
 CORPUS_OKRS = str(Path(__file__).parent / "corpus" / "okrs.yaml")
 
 
@@ -286,3 +278,27 @@ def test_parse_bad_usage(tmp_path, env):
         cwd=tmp_path,
     )
     assert locale.returncode == 2
+
+
+def test_teams_package(tmp_path, env):
+    import zipfile
+
+    result = okrbot(
+        "teams",
+        "package",
+        "--app-id",
+        "0E6A1B5C-1234-4D2B-9F00-ABCDEF123456",
+        "--out",
+        "app.zip",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(tmp_path / "app.zip") as archive:
+        assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["id"] == "0e6a1b5c-1234-4d2b-9f00-abcdef123456"
+    assert manifest["bots"][0]["botId"] == manifest["id"]
+    assert set(manifest["bots"][0]["scopes"]) == {"personal", "team"}
+    bad = okrbot("teams", "package", "--app-id", "not-a-guid", env=env, cwd=tmp_path)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
