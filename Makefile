@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/slack_command.py
+	$(BIN)/python bench/teams_command.py
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)
