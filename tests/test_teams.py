@@ -13,6 +13,7 @@ from bot.core import Core
 from bot.demo import load_demo
 from tests.fake_connector import (
     FakeConnector,
+    conversation_update_activity,
     installation_update_activity,
     message_activity,
 )
@@ -102,6 +103,24 @@ async def test_install_stores_the_conversation_reference(world):
     )
     # the installer was found in the roster by email and is kept by AAD object id
     assert await world.scalar("SELECT teams_aad_id FROM person WHERE handle = 'anna'") == "aad-anna"
+
+
+async def test_the_bot_added_to_a_team_channel_stores_that_conversation(world):
+    activity = conversation_update_activity(
+        service_url=world.connector.url,
+        conversation_type="channel",
+        from_id="29:1mette",
+        aad="aad-mette",
+        name="Mette Lund",
+    )
+    assert (await world.post(activity)).status in (200, 201)
+    assert (
+        await world.scalar(
+            "SELECT count(*) FROM conversation_reference WHERE conversation_type = 'channel' "
+            "AND person_id IS NULL"
+        )
+        == 1
+    )
 
 
 async def test_okr_team_in_a_personal_chat(world):
