@@ -7,6 +7,7 @@ Teams edge can move to Microsoft's successor SDK in one place. No business rules
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 
@@ -97,6 +98,7 @@ class TeamsAdapter:
         self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
         self.adapter.on_turn_error = self._on_error
         self.bot = _OkrBot(self)
+        self._saved: dict[str, str] = {}  # conversation id -> what was stored last
         if not self.app_id:
             log.warning("Teams authentication is OFF: no MICROSOFT_APP_ID (local emulator use)")
 
@@ -150,14 +152,21 @@ class TeamsAdapter:
         tenant = getattr(conversation, "tenant_id", None) or (
             (activity.channel_data or {}).get("tenant") or {}
         ).get("id")
+        serialized = reference.serialize()
+        serialized.pop("activityId", None)  # the conversation, not one message in it
+        owner = person if conversation_type == "personal" else None
+        fingerprint = json.dumps([serialized, owner.id if owner else None, tenant], sort_keys=True)
+        if self._saved.get(conversation.id) == fingerprint:
+            return  # stored already, unchanged: no write on every turn
         await self.core.save_conversation(
             PLATFORM,
             conversation.id,
-            reference.serialize(),
+            serialized,
             conversation_type=conversation_type,
-            person=person if conversation_type == "personal" else None,
+            person=owner,
             tenant_id=tenant,
         )
+        self._saved[conversation.id] = fingerprint
 
     # -- sending ------------------------------------------------------------------------------
     @staticmethod
