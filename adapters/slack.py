@@ -253,7 +253,8 @@ class SlackAdapter:
         if person is None:
             await ack()
             return
-        outcome = await self.core.submit_form(person, view_state_values(view["state"]["values"]))
+        values = view_state_values(view["state"]["values"])
+        outcome = await self.core.submit_form(person, values, machine_numbers=True)
         if outcome.errors:
             await ack(response_action="errors", errors=form_errors(outcome.errors))
             return

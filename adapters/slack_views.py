@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from adapters.slack_blocks import (
     COMMENT,
@@ -48,7 +48,6 @@ from bot.messages import (
     FormField,
     Message,
 )
-from bot.parsing.numbers import to_float
 
 _WORD_KEYS = ("close", "health", "comment", "mine", "checkin")
 
@@ -95,38 +94,6 @@ def plain_number(value: float) -> str | None:
     return "0" if text in ("-0", "") else text
 
 
-def _initial_number(raw: str, locale: str | None) -> str | None:
-    """A prefilled form value ("4.100" in Danish) as a plain number, when it is certain."""
-    text = raw.strip().replace(" ", "").replace("\u00a0", "")
-    sign = ""
-    if text.startswith(("-", "−")):
-        sign, text = "-", text[1:]
-    if not text:
-        return None
-    read = {to_float(text, loc) for loc in ([locale] if locale else LOCALES)}
-    if len(read) != 1 or None in read:
-        return None  # not a number, or its meaning depends on the language
-    number = read.pop()
-    return plain_number(-number if sign else number)
-
-
-def _neutral_number(text: str) -> str:
-    """A number from Slack's number input ("4.125") written so that the form reader reads it the
-    same in every language: no thousands separators, and never exactly three decimals."""
-    try:
-        number = Decimal(text.strip())
-    except InvalidOperation:
-        return text
-    if not number.is_finite():
-        return text
-    plain = format(number, "f")
-    if "." in plain:
-        plain = plain.rstrip("0").rstrip(".")
-    if "." in plain and len(plain.rsplit(".", 1)[1]) == 3:
-        plain += "0"  # "4.125" is 4125 in Danish; "4.1250" is 4.125 everywhere
-    return "0" if plain in ("-0", "") else plain
-
-
 def _option(value: str, label: str) -> dict:
     return {"text": _plain(label, OPTION_TEXT_LIMIT), "value": value}
 
@@ -155,7 +122,7 @@ def _value_input(field: FormField, locale: str | None) -> dict:
             element["initial_option"] = options[1]
     else:
         element = {"type": "number_input", "action_id": VALUE, "is_decimal_allowed": True}
-        initial = _initial_number(field.value, locale) if field.value else None
+        initial = plain_number(field.number) if field.number is not None else None
         if initial is not None:
             element["initial_value"] = initial
         elif field.value.strip():  # shown, not prefilled: we could not read it for sure
@@ -295,7 +262,7 @@ def _state_value(element: dict) -> str | None:
     if value is None or not str(value).strip():
         return None
     value = str(value)
-    return _neutral_number(value) if kind == "number_input" else value
+    return value
 
 
 def view_state_values(view_state: dict) -> dict[str, dict]:

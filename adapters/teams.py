@@ -297,7 +297,7 @@ class _OkrBot(ActivityHandler):
             return await core.command(None, "okr me")  # explains how to be added
         action, action_value, fields = card_values(value)
         if action == SUBMIT:
-            outcome = await core.submit_form(person, fields)
+            outcome = await core.submit_form(person, fields, machine_numbers=True)
             if outcome.errors:
                 lines = "\n".join(f"{key}: {error}" for key, error in outcome.errors.items())
                 return Message(text=lines, error=True)

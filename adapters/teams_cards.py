@@ -43,7 +43,6 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
 
 from bot.i18n import LOCALES, t
 from bot.messages import (
@@ -57,7 +56,6 @@ from bot.messages import (
     progress_bar,
     render_text,
 )
-from bot.parsing.numbers import to_float
 
 CARD_VERSION = "1.5"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -169,41 +167,6 @@ def _words(locale: str | None) -> dict[str, str]:
 
 
 # -- numbers --------------------------------------------------------------------------------------
-def _initial_number(raw: str, locale: str | None) -> int | float | None:
-    """A prefilled form value ("4.100" in Danish) as a number, when its meaning is certain."""
-    text = raw.strip().replace(" ", "").replace("\u00a0", "")
-    sign = 1
-    if text.startswith(("-", "−")):
-        sign, text = -1, text[1:]
-    if not text:
-        return None
-    read = {to_float(text, loc) for loc in ([locale] if locale else LOCALES)}
-    if len(read) != 1 or None in read:
-        return None  # not a number, or its meaning depends on the language
-    number = sign * read.pop()
-    if not math.isfinite(number):
-        return None
-    return int(number) if number.is_integer() and abs(number) < 2**53 else number
-
-
-def _neutral_number(text: str) -> str:
-    """A number from an `Input.Number` ("4.125", "1e3") written so that the form reader reads it
-    the same in every language: no exponent, no thousands separators, never exactly three
-    decimals ("4.1250"). Text that is not a plain number is returned as it is."""
-    try:
-        number = Decimal(text.strip())
-    except InvalidOperation:
-        return text
-    if not number.is_finite():
-        return text
-    plain = format(number, "f")
-    if "." in plain:
-        plain = plain.rstrip("0").rstrip(".")
-    if "." in plain and len(plain.rsplit(".", 1)[1]) == 3:
-        plain += "0"
-    return "0" if plain in ("-0", "") else plain
-
-
 # -- rows, sections, buttons ----------------------------------------------------------------------
 def row_items(row: ProgressRow) -> list[dict]:
     """One key result (or objective): key and title in bold; a columns line with the progress
@@ -284,7 +247,9 @@ def _value_input(field: FormField, label: str, locale: str | None, words: dict) 
         return element
     element = {"type": "Input.Number", "id": f"{field.key}|{VALUE}", "label": label}
     element["isRequired"] = False
-    number = _initial_number(field.value, locale) if field.value else None
+    number = None
+    if field.number is not None and math.isfinite(field.number):
+        number = int(field.number) if float(field.number).is_integer() else field.number
     if number is not None:
         element["value"] = number
     elif field.value.strip():  # shown, not prefilled: we could not read it for sure
@@ -598,12 +563,12 @@ def _input_text(raw: object, part: str) -> str | None:
     if isinstance(raw, int | float):
         if not math.isfinite(raw):
             return None
-        text = _neutral_number(repr(raw))
+        text = repr(raw)
     else:
         text = str(raw)
     if not text.strip():
         return None
-    return _neutral_number(text) if part == VALUE else text
+    return text
 
 
 def card_values(value: dict | None) -> tuple[str | None, str, dict[str, dict]]:

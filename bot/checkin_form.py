@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from bot.i18n import t
 from bot.parsing import Update
 from bot.parsing.numbers import to_float
@@ -13,9 +15,14 @@ _NOT_DONE = {"0", "not done", "no", "false", "nej", "ikke færdig", ""}
 
 
 def read_form(
-    values: dict[str, dict], owned: list[tuple[KeyResult, Objective]], locale: str
+    values: dict[str, dict],
+    owned: list[tuple[KeyResult, Objective]],
+    locale: str,
+    *,
+    machine_numbers: bool = False,
 ) -> tuple[list[Update], dict[str, str]]:
-    """(updates for the fields that changed, errors by key-result id)."""
+    """(updates for the fields that changed, errors by key-result id). Platform number inputs
+    send machine numbers ("4100.5"); typed text is read in the member's language."""
     updates: list[Update] = []
     errors: dict[str, str] = {}
     krs = {kr.key: kr for kr, _ in owned}
@@ -32,7 +39,7 @@ def read_form(
         if health is not None and health not in HEALTHS:
             errors[key] = t(locale, "form.error.health", health=health)
             continue
-        value, error = _value(kr, raw, locale)
+        value, error = _value(kr, raw, locale, machine_numbers)
         if error:
             errors[key] = error
             continue
@@ -48,7 +55,9 @@ def read_form(
     return updates, errors
 
 
-def _value(kr: KeyResult, raw: str, locale: str) -> tuple[float | None, str | None]:
+def _value(
+    kr: KeyResult, raw: str, locale: str, machine: bool = False
+) -> tuple[float | None, str | None]:
     if kr.type == "binary":
         lowered = raw.lower()
         if lowered in _DONE:
@@ -58,7 +67,7 @@ def _value(kr: KeyResult, raw: str, locale: str) -> tuple[float | None, str | No
         return None, t(locale, "form.error.binary")
     if not raw:
         return None, None
-    number = to_float(raw.replace(" ", "").removesuffix("%"), locale)
+    number = _machine(raw) if machine else to_float(raw.replace(" ", "").removesuffix("%"), locale)
     if number is None:
         try:
             number = float(raw.replace(",", "."))
@@ -67,3 +76,11 @@ def _value(kr: KeyResult, raw: str, locale: str) -> tuple[float | None, str | No
     if kr.type == "milestone" and not 0 <= number <= 100:
         return None, t(locale, "form.error.milestone")
     return number, None
+
+
+def _machine(raw: str) -> float | None:
+    try:
+        number = float(raw.strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None

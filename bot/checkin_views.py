@@ -96,7 +96,8 @@ def form_message(owned: list[tuple[KeyResult, Objective]], week: str, view: View
                 else ""
             )
             hint = _target_hint(kr, loc)
-        fields.append(FormField(kr.key, kr.title, kind, value, kr.health, hint))
+        number = (1.0 if (kr.current or 0) >= 1 else 0.0) if kind == "binary" else kr.current
+        fields.append(FormField(kr.key, kr.title, kind, value, kr.health, hint, number))
     return Message(
         title=t(loc, "form.title", week=week),
         form=Form(

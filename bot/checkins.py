@@ -272,12 +272,16 @@ class Checkins:
                 )
         return Message(text=t(person.locale or "en", "checkin.unknown_action"), error=True)
 
-    async def submit_form(self, person: Person, values: dict[str, dict]) -> FormOutcome:
+    async def submit_form(
+        self, person: Person, values: dict[str, dict], *, machine_numbers: bool = False
+    ) -> FormOutcome:
         """Fields by key-result id: {"value": str, "health": str | None, "comment": str | None}."""
 
         async with self.db.transaction() as session:
             ctx = await self._ctx(session, person)
-            updates, errors = read_form(values, ctx.owned, ctx.view.locale)
+            updates, errors = read_form(
+                values, ctx.owned, ctx.view.locale, machine_numbers=machine_numbers
+            )
             if errors:
                 return FormOutcome(None, errors)
             if not updates:

@@ -118,8 +118,12 @@ class Core:
         """A button of a prompt or a confirmation."""
         return await self._answer(person, self.checkins.press(person, action, value))
 
-    async def submit_form(self, person: Person, values: dict[str, dict]) -> FormOutcome:
-        return await self.checkins.submit_form(person, values)
+    async def submit_form(
+        self, person: Person, values: dict[str, dict], *, machine_numbers: bool = False
+    ) -> FormOutcome:
+        """A submitted check-in form. Slack's and Teams' number inputs send machine numbers;
+        the console's are typed in the member's language."""
+        return await self.checkins.submit_form(person, values, machine_numbers=machine_numbers)
 
     async def _default_locale(self) -> str:
         async with self.db.session() as session:

@@ -54,9 +54,10 @@ class FormField:
     key: str  # the key result's id
     label: str
     kind: str  # number | binary
-    value: str = ""  # prefilled, as the member would type it
+    value: str = ""  # prefilled, as the member would type it (in their language)
     health: str | None = None
     hint: str = ""  # e.g. "target 12 campaigns"
+    number: float | None = None  # the same value as a number, for platforms' number inputs
 
 
 @dataclass(frozen=True)
