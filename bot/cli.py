@@ -269,7 +269,7 @@ def parse(
     locale: str | None = typer.Option(None, "--locale", help="en or da (default: the member's)."),
     text: str | None = typer.Option(None, "--text", help="One reply; else one per stdin line."),
 ) -> None:
-    """Dry run of the reply parser: one JSON object per reply (SPEC §5)."""
+    """Dry run of the reply parser: what it reads in each reply, as one JSON object per line."""
     import json
 
     from bot.parsing import parse_reply
