@@ -27,61 +27,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import math
 import os
 import platform
 import random
-import selectors
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
+from bench import harness  # noqa: E402
+from bench.harness import ms, pct, progress  # noqa: E402
+
 TOKEN = "xoxb-bench"
 SIGNING_SECRET = "bench-signing-secret-8f1d2c"
 P99_TARGET_MS = 100.0
 RATIO_TARGET = 1.5
-READY = "READY"
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 5.0
-
-
-def _repo_on_path() -> None:
-    """bench.commands and tests.fake_slack live in the repository, not in the package."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-
-
-def progress(text: str) -> None:
-    print(f"  … {text}", file=sys.stderr, flush=True)
 
 
 # ---- the helper processes: the fake Slack and the bare bolt app ------------------------------
 
 
-async def _until_stopped(parent: int) -> None:
-    """Until SIGTERM / SIGINT, or until the benchmark that started us is gone."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    while not stop.is_set() and os.getppid() == parent:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.5)
-
-
 async def fake_slack_main() -> None:
     """The fake Slack; it also times each response_url POST (`bench.arrivals` hands them out)."""
-    _repo_on_path()
     from tests.fake_slack import FakeSlack
 
     parent = os.getppid()
@@ -112,8 +83,8 @@ async def fake_slack_main() -> None:
     slack.handle("bench.arrivals", arrivals)
     await slack.start()
     try:
-        print(f"{READY} {slack.port}", flush=True)
-        await _until_stopped(parent)
+        harness.announce_ready(slack.port)
+        await harness.until_stopped(parent)
     finally:
         await slack.close()
 
@@ -143,93 +114,9 @@ async def bare_bolt_main() -> None:
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
     app = web.Application()
     app.router.add_post("/slack/events", events)
-    app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        print(f"{READY} {runner.addresses[0][1]}", flush=True)
-        await _until_stopped(parent)
-    finally:
-        await runner.cleanup()
-
-
-# ---- process handling ----------------------------------------------------------------------
-
-
-class Processes:
-    """The servers this benchmark starts; all stopped (TERM, then KILL) on leaving."""
-
-    def __init__(self, logdir: Path) -> None:
-        self.logdir = logdir
-        self.started: list[tuple[str, subprocess.Popen, Path]] = []
-
-    def __enter__(self) -> Processes:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop_all()
-
-    def start(self, name: str, cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
-        log = self.logdir / f"{name}.stderr"
-        with log.open("wb") as err:
-            proc = subprocess.Popen(
-                cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=err,
-            )  # fmt: skip
-        self.started.append((name, proc, log))
-        return proc
-
-    def stderr_of(self, proc: subprocess.Popen) -> str:
-        for _name, p, log in self.started:
-            if p is proc:
-                return log.read_text(encoding="utf-8", errors="replace")
-        return ""
-
-    def failed(self, name: str, proc: subprocess.Popen, why: str) -> SystemExit:
-        tail = "\n".join(self.stderr_of(proc).strip().splitlines()[-15:])
-        return SystemExit(f"{name} {why} (exit code {proc.poll()}); its stderr:\n{tail}")
-
-    def ready_port(self, name: str, proc: subprocess.Popen) -> int:
-        """Wait for the `READY <port>` line of one of our helper processes."""
-        assert proc.stdout is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if sel.select(timeout=0.2):
-                    line = proc.stdout.readline().decode().strip()
-                    if line.startswith(READY):
-                        return int(line.split()[1])
-                    if not line and proc.poll() is not None:
-                        break
-                elif proc.poll() is not None:
-                    break
-        raise self.failed(name, proc, "did not start")
-
-    def stop_all(self) -> None:
-        for _name, proc, _log in reversed(self.started):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for _name, proc, _log in reversed(self.started):
-            try:
-                proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    await harness.serve_bare(app, parent)
 
 
 # ---- the database --------------------------------------------------------------------------
@@ -244,60 +131,26 @@ class Organisation:
     people: int
 
 
-async def _fill(url: str, path: Path, updates: int, seed: int) -> int:
-    from bench.organisation import IMPORTED_AT, seed_updates
-    from bot.okrs import load_okr_file
-    from bot.okrsync import import_document
-    from storage.db import Database
-
-    db = Database(url)
-    try:
-        doc = load_okr_file(path)
-        async with db.transaction() as session:
-            await import_document(session, doc, now=IMPORTED_AT)
-        return await seed_updates(db, updates, seed) if updates else 0
-    finally:
-        await db.dispose()
-
-
 def build_database(workdir: Path, args: argparse.Namespace) -> tuple[str, Organisation]:
     """A SQLite database with the organisation of bench/commands.py and its check-in history."""
-    import yaml
-
-    from bench.organisation import build_org
-    from storage.db import upgrade
-
-    org = build_org(args.teams, args.key_results, args.seed)
-    path = workdir / "okrs.yaml"
-    path.write_text(org.text, encoding="utf-8")
-    url = f"sqlite:///{workdir / 'okrbot.db'}"
-    upgrade(url)
-    n_updates = asyncio.run(_fill(url, path, args.updates, args.seed))
-    data = yaml.safe_load(org.text)
-    teams = [(t["slug"], t["name"], str(t["channel"])) for t in data["teams"]]
+    db = harness.build_database(workdir, args)
+    teams = [(t["slug"], t["name"], str(t["channel"])) for t in db.data["teams"]]
     teams = [t for t in teams if t[0] != "company"]
-    members = [str(p["slack"]) for p in data["people"]]
-    return url, Organisation(teams, members, org.key_results, n_updates, len(members))
+    members = [str(p["slack"]) for p in db.data["people"]]
+    return db.url, Organisation(teams, members, db.key_results, db.updates, len(members))
 
 
 # ---- the load ------------------------------------------------------------------------------
 
 
 @dataclass
-class Server:
-    name: str
-    url: str  # http://127.0.0.1:port
-    proc: subprocess.Popen
+class Server(harness.Server):
     answers: bool  # whether it posts answers to the response_url (okrbot does)
 
 
 @dataclass
-class Round:
-    server: str
-    number: int  # 0: the warm-up
+class Round(harness.Round):
     acks_ms: list[float] = field(default_factory=list)
-    errors: Counter = field(default_factory=Counter)
-    seconds: float = 0.0
     sent_at: dict[str, float] = field(default_factory=dict)  # response name -> send time
     teams: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> slug, team name
     answer_ms: list[float] = field(default_factory=list)  # to the last POST of each answer
@@ -305,12 +158,6 @@ class Round:
     posts: int = 0
     wrong: list[str] = field(default_factory=list)  # answers that do not show the team
     last_answer_s: float = 0.0  # round start to the last answer POST
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 async def run_round(
@@ -333,33 +180,20 @@ async def run_round(
             trigger_id=f"{number}{i}.{rng.randrange(10**9)}.bench",
         )
         bodies.append((name, body))
-    pending = iter(bodies)
+
+    def headers(body: bytes) -> dict[str, str]:
+        return signed_headers(body, SIGNING_SECRET)
+
     url = f"{server.url}/slack/events"
-
-    async def worker() -> None:
-        for name, body in pending:
-            headers = signed_headers(body, SIGNING_SECRET)
-            t0 = time.monotonic()
-            try:
-                async with http.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    status: int | str = response.status
-            except Exception as exc:  # noqa: BLE001 - a failed request is a figure, not a crash
-                status = type(exc).__name__
-            t1 = time.monotonic()
-            result.sent_at[name] = t0
-            if status == 200:
-                result.acks_ms.append((t1 - t0) * 1000)
-            else:
-                result.errors[str(status)] += 1
-
-    started = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    result.seconds = time.monotonic() - started
-    if server.proc.poll() is not None:
-        raise SystemExit(f"{server.name} exited during round {number} ({server.proc.poll()})")
+    for post in await harness.post_all(http, url, bodies, headers, concurrency, result):
+        result.sent_at[post.key] = post.sent_at
+        if post.status == 200:
+            result.acks_ms.append(post.ms)
+        else:
+            result.errors[str(post.status)] += 1
+    harness.check_alive(server, number)
     if server.answers:
-        await collect_answers(fake, result, started)
+        await collect_answers(fake, result, result.started)
     return result
 
 
@@ -420,31 +254,14 @@ async def collect_answers(fake: FakeView, result: Round, started: float) -> None
     result.last_answer_s = (max(last.values()) - started) if last else 0.0
 
 
-async def wait_healthy(http, server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            break
-        with contextlib.suppress(Exception):
-            async with http.get(f"{server.url}/healthz") as response:
-                if response.status == 200:
-                    return
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"{server.name} did not answer /healthz in {START_TIMEOUT_S:g} s")
-
-
 async def drive(
     servers: list[Server], fake_port: int, org: Organisation, args: argparse.Namespace
 ) -> list[Round]:
-    import aiohttp
-
     rng = random.Random(args.seed)
-    connector = aiohttp.TCPConnector(limit=args.concurrency)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+    async with harness.client_session(args.concurrency, 30) as http:
         fake = FakeView(http, fake_port)
         for server in servers:
-            await wait_healthy(http, server)
+            await harness.wait_healthy(http, server)
         progress(f"warm-up: {args.warmup} requests to each server")
         for server in servers:
             warm = await run_round(http, server, fake, org, rng, args.warmup, args.concurrency, 0)
@@ -453,87 +270,37 @@ async def drive(
                     f"warm-up of {server.name} failed: errors {dict(warm.errors)}, "
                     f"{warm.answered}/{args.warmup} answers"
                 )
-        rounds: list[Round] = []
-        for number in range(1, args.rounds + 1):
-            order = servers if number % 2 else servers[::-1]
-            progress(f"round {number}/{args.rounds}: {' then '.join(s.name for s in order)}")
-            for server in order:
-                rounds.append(
-                    await run_round(
-                        http, server, fake, org, rng, args.requests, args.concurrency, number
-                    )
-                )
-        return rounds
+
+        async def measured(server: Server, number: int) -> Round:
+            return await run_round(
+                http, server, fake, org, rng, args.requests, args.concurrency, number
+            )
+
+        return await harness.alternate(servers, args.rounds, measured)
 
 
 # ---- report --------------------------------------------------------------------------------
 
-
-def _ms(value: float) -> str:
-    return f"{value:.1f} ms" if value < 100 else f"{value:,.0f} ms"
-
-
-def _verdict(ok: bool) -> str:
-    return "ok" if ok else "MISS"
+COLUMNS = harness.Columns("ack", "req/s", 8, "answers at response_url")
 
 
 def report(rounds: list[Round], org: Organisation, names: tuple[str, str], args) -> bool:
     okr_name, bare_name = names
-    by = {name: [r for r in rounds if r.server == name] for name in names}
-    print()
-    print(
-        f"{'round':<6}{'server':<16}{'p50 ack':>10}{'p99 ack':>10}{'max':>10}{'req/s':>8}"
-        f"{'errors':>8}   answers at response_url"
-    )
-    ratios50: list[float] = []
-    ratios99: list[float] = []
-    for number in range(1, args.rounds + 1):
-        pair = {r.server: r for r in rounds if r.number == number}
-        for name in names:
-            r = pair[name]
-            answers = ""
-            if r.answer_ms:
-                answers = (
-                    f"{r.answered}/{len(r.sent_at)} ({r.posts} posts), median "
-                    f"{_ms(statistics.median(r.answer_ms))}, all in {r.last_answer_s:.1f} s"
-                )
-            elif name == okr_name:
-                answers = f"{r.answered}/{len(r.sent_at)}"
-            print(
-                f"{number:<6}{name:<16}{_ms(pct(r.acks_ms, 50)):>10}{_ms(pct(r.acks_ms, 99)):>10}"
-                f"{_ms(max(r.acks_ms)):>10}{len(r.acks_ms) / r.seconds:>8.0f}"
-                f"{sum(r.errors.values()):>8}   {answers}"
+
+    def answers(r: Round) -> str:
+        if r.answer_ms:
+            return (
+                f"{r.answered}/{len(r.sent_at)} ({r.posts} posts), median "
+                f"{ms(statistics.median(r.answer_ms))}, all in {r.last_answer_s:.1f} s"
             )
-        a, b = pair[okr_name], pair[bare_name]
-        ratios50.append(pct(a.acks_ms, 50) / pct(b.acks_ms, 50))
-        ratios99.append(pct(a.acks_ms, 99) / pct(b.acks_ms, 99))
-        print(f"{'':<6}{'ratio':<16}{ratios50[-1]:>9.2f}x{ratios99[-1]:>9.2f}x")
+        if r.server == okr_name:
+            return f"{r.answered}/{len(r.sent_at)}"
+        return ""
 
-    def med(name: str, q: float) -> float:
-        return statistics.median(pct(r.acks_ms, q) for r in by[name])
+    c = harness.compare(rounds, names, args.rounds, COLUMNS, lambda r: r.acks_ms, answers)
+    errors = harness.print_errors(rounds)
 
-    def pooled(name: str) -> list[float]:
-        return [x for r in by[name] for x in r.acks_ms]
-
-    print()
-    print(f"ack latency, median of {args.rounds} rounds   {'p50':>9}  {'p99':>9}")
-    for name in names:
-        print(f"  {name:<36}{_ms(med(name, 50)):>9}  {_ms(med(name, 99)):>9}")
-    ratio50, ratio99 = statistics.median(ratios50), statistics.median(ratios99)
-    print(f"  {'ratio okrbot/bare (median of rounds)':<36}{ratio50:>8.2f}x  {ratio99:>8.2f}x")
-    a, b = pooled(okr_name), pooled(bare_name)
-    print(
-        f"all rounds pooled ({len(a):,} / {len(b):,} acks): okrbot p50 {_ms(pct(a, 50))} "
-        f"p99 {_ms(pct(a, 99))}; bare p50 {_ms(pct(b, 50))} p99 {_ms(pct(b, 99))}; ratio "
-        f"{pct(a, 50) / pct(b, 50):.2f}x / {pct(a, 99) / pct(b, 99):.2f}x"
-    )
-    errors = Counter()
-    for r in rounds:
-        errors.update({f"{r.server}: {k}": v for k, v in r.errors.items()})
-    if errors:
-        print(f"failed requests: {dict(errors)}")
-
-    okr_rounds = by[okr_name]
+    okr_rounds = [r for r in rounds if r.server == okr_name]
     sent = sum(len(r.sent_at) for r in okr_rounds)
     answered = sum(r.answered for r in okr_rounds)
     answer_ms = [x for r in okr_rounds for x in r.answer_ms]
@@ -542,7 +309,7 @@ def report(rounds: list[Round], org: Organisation, names: tuple[str, str], args)
         print(
             f"okrbot answers: {answered:,}/{sent:,} arrived at their response_url "
             f"({sum(r.posts for r in okr_rounds):,} posts); request to answer posted: median "
-            f"{_ms(statistics.median(answer_ms))}, p99 {_ms(pct(answer_ms, 99))}; "
+            f"{ms(statistics.median(answer_ms))}, p99 {ms(pct(answer_ms, 99))}; "
             + ("every answer shows its team" if not wrong else f"{len(wrong)} do NOT show the team")
         )
     else:
@@ -550,34 +317,18 @@ def report(rounds: list[Round], org: Organisation, names: tuple[str, str], args)
     for line in wrong[:5]:
         print(f"  e.g. {line}")
 
-    p99 = med(okr_name, 99)
-    ok_abs, ok_ratio = p99 < P99_TARGET_MS, ratio99 <= RATIO_TARGET
+    p99 = c.med(okr_name, 99)
+    ok_abs, ok_ratio = p99 < P99_TARGET_MS, c.ratio99 <= RATIO_TARGET
     print()
-    print(f"target: okrbot p99 ack < {P99_TARGET_MS:g} ms: {_ms(p99)}  {_verdict(ok_abs)}")
+    print(f"target: okrbot p99 ack < {P99_TARGET_MS:g} ms: {ms(p99)}  {harness.verdict(ok_abs)}")
     print(
-        f"target: okrbot p99 ack within {RATIO_TARGET:g}x of bare bolt: {ratio99:.2f}x "
-        f"({_ms(p99)} / {_ms(med(bare_name, 99))})  {_verdict(ok_ratio)}"
+        f"target: okrbot p99 ack within {RATIO_TARGET:g}x of bare bolt: {c.ratio99:.2f}x "
+        f"({ms(p99)} / {ms(c.med(bare_name, 99))})  {harness.verdict(ok_ratio)}"
     )
     return ok_abs and ok_ratio and not errors and answered == sent and not wrong
 
 
 # ---- main ----------------------------------------------------------------------------------
-
-
-def child_env(extra: dict[str, str]) -> dict[str, str]:
-    """The environment of a server: ours without settings that would change what runs."""
-    drop = ("OKRBOT_", "SLACK_", "MICROSOFT_", "DATABASE_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env.update(extra)
-    return env
-
-
-def okrbot_executable() -> str:
-    beside = Path(sys.executable).parent / "okrbot"
-    if beside.exists():
-        return str(beside)
-    raise SystemExit(f"no okrbot next to {sys.executable}: install the project (pip install -e .)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -586,10 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50, help="requests in flight")
     parser.add_argument("--rounds", type=int, default=4, help="alternating rounds per server")
     parser.add_argument("--warmup", type=int, default=100, help="warm-up requests per server")
-    parser.add_argument("--teams", type=int, default=100, help="teams under `company`")
-    parser.add_argument("--key-results", type=int, default=2_000)
-    parser.add_argument("--updates", type=int, default=50_000, help="key-result updates")
-    parser.add_argument("--seed", type=int, default=47)
+    harness.add_organisation_options(parser)
     parser.add_argument("--role", choices=("fake-slack", "bare-bolt"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.role == "fake-slack":
@@ -601,9 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.requests, args.concurrency, args.rounds, args.warmup, args.teams) < 1:
         parser.error("--requests, --concurrency, --rounds, --warmup and --teams must be positive")
 
-    _repo_on_path()
-    # SIGTERM ends the run like Ctrl-C: the servers are stopped on the way out
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    harness.stop_on_sigterm()
 
     import aiohttp
     import slack_bolt.version
@@ -633,24 +379,21 @@ def main(argv: list[str] | None = None) -> int:
             f"requests each)"
         )
         me = [sys.executable, str(Path(__file__).resolve())]
-        with Processes(workdir) as procs:
+        with harness.Processes(workdir) as procs:
             fake_proc = procs.start("fake-slack", [*me, "--role", "fake-slack"],
-                                    child_env({}), workdir)  # fmt: skip
+                                    harness.child_env({}), workdir)  # fmt: skip
             fake_port = procs.ready_port("fake slack", fake_proc)
             slack_env = {
                 "SLACK_BOT_TOKEN": TOKEN,
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_API_URL": f"http://127.0.0.1:{fake_port}/api/",
             }
-            port = free_port()
-            okr_proc = procs.start(
-                "okrbot-serve",
-                [okrbot_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                child_env({**slack_env, "DATABASE_URL": db_url, "OKRBOT_LOG_LEVEL": "WARNING"}),
+            port, okr_proc = procs.start_okrbot(
+                {**slack_env, "DATABASE_URL": db_url, "OKRBOT_LOG_LEVEL": "WARNING"},
                 workdir,  # no .env of the repository
             )
             bare_proc = procs.start("bare-bolt", [*me, "--role", "bare-bolt"],
-                                    child_env(slack_env), workdir)  # fmt: skip
+                                    harness.child_env(slack_env), workdir)  # fmt: skip
             bare_port = procs.ready_port("bare bolt", bare_proc)
             servers = [
                 Server("okrbot serve", f"http://127.0.0.1:{port}", okr_proc, answers=True),
@@ -658,22 +401,12 @@ def main(argv: list[str] | None = None) -> int:
             ]
             if okr_proc.poll() is not None:
                 raise procs.failed("okrbot serve", okr_proc, "did not start")
-            try:
-                rounds = asyncio.run(drive(servers, fake_port, org, args))
-            except SystemExit:
-                for name, proc in (("okrbot serve", okr_proc), ("bare bolt", bare_proc)):
-                    if proc.poll() is not None:
-                        raise procs.failed(name, proc, "exited") from None
-                raise
+            watched = [("okrbot serve", okr_proc), ("bare bolt", bare_proc)]
+            rounds = procs.run(drive(servers, fake_port, org, args), watched)
             procs.stop_all()
-            logs = {
-                name: procs.stderr_of(proc).strip().splitlines()
-                for name, proc in (("okrbot serve", okr_proc), ("bare bolt", bare_proc))
-            }
+            logs = procs.stderr_lines(watched)
         ok = report(rounds, org, ("okrbot serve", "bare bolt"), args)
-        for name, lines in logs.items():
-            if lines:
-                print(f"{name} wrote {len(lines)} line(s) on stderr, e.g.: {lines[0][:200]}")
+        harness.print_stderr(logs)
     print(f"\n(whole run {time.monotonic() - started:.0f} s)")
     return 0 if ok else 1
 

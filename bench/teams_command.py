@@ -36,57 +36,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import itertools
 import json
-import math
 import os
 import platform
 import random
-import selectors
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
+from bench import harness  # noqa: E402
+from bench.harness import ms, pct, progress  # noqa: E402
+
 RATIO_TARGET = 1.5
-READY = "READY"
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 5.0
 ARRIVALS_PATH = "/bench/arrivals"
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 
 
-def _repo_on_path() -> None:
-    """bench.organisation and tests.fake_connector live in the repository, not in the package."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-
-
-def progress(text: str) -> None:
-    print(f"  … {text}", file=sys.stderr, flush=True)
-
-
 # ---- the helper processes: the fake connector and the bare bot ----------------------------
-
-
-async def _until_stopped(parent: int) -> None:
-    """Until SIGTERM / SIGINT, or until the benchmark that started us is gone."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    while not stop.is_set() and os.getppid() == parent:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.5)
 
 
 def _first_text(node: Any) -> str:
@@ -109,7 +81,6 @@ def _first_text(node: Any) -> str:
 async def fake_connector_main(roster: dict[str, dict[str, Any]]) -> None:
     """The fake Bot Connector; it also notes each posted activity and hands the notes out at
     `GET /bench/arrivals?since=N` (the recorded calls are dropped then, to bound memory)."""
-    _repo_on_path()
     from aiohttp import web
 
     from tests.fake_connector import FakeConnector
@@ -158,8 +129,8 @@ async def fake_connector_main(roster: dict[str, dict[str, Any]]) -> None:
     connector = TimedFakeConnector(roster=roster)
     await connector.start()
     try:
-        print(f"{READY} {connector.port}", flush=True)
-        await _until_stopped(parent)
+        harness.announce_ready(connector.port)
+        await harness.until_stopped(parent)
     finally:
         await connector.close()
 
@@ -195,93 +166,9 @@ async def bare_bot_main() -> None:
     async def messages(request: web.Request) -> web.Response:
         return await adapter.process(request, bot) or web.Response(status=201)
 
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
     app = web.Application()
     app.router.add_post("/api/messages", messages)
-    app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        print(f"{READY} {runner.addresses[0][1]}", flush=True)
-        await _until_stopped(parent)
-    finally:
-        await runner.cleanup()
-
-
-# ---- process handling ----------------------------------------------------------------------
-
-
-class Processes:
-    """The servers this benchmark starts; all stopped (TERM, then KILL) on leaving."""
-
-    def __init__(self, logdir: Path) -> None:
-        self.logdir = logdir
-        self.started: list[tuple[str, subprocess.Popen, Path]] = []
-
-    def __enter__(self) -> Processes:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop_all()
-
-    def start(self, name: str, cmd: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
-        log = self.logdir / f"{name}.stderr"
-        with log.open("wb") as err:
-            proc = subprocess.Popen(
-                cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=err,
-            )  # fmt: skip
-        self.started.append((name, proc, log))
-        return proc
-
-    def stderr_of(self, proc: subprocess.Popen) -> str:
-        for _name, p, log in self.started:
-            if p is proc:
-                return log.read_text(encoding="utf-8", errors="replace")
-        return ""
-
-    def failed(self, name: str, proc: subprocess.Popen, why: str) -> SystemExit:
-        tail = "\n".join(self.stderr_of(proc).strip().splitlines()[-15:])
-        return SystemExit(f"{name} {why} (exit code {proc.poll()}); its stderr:\n{tail}")
-
-    def ready_port(self, name: str, proc: subprocess.Popen) -> int:
-        """Wait for the `READY <port>` line of one of our helper processes."""
-        assert proc.stdout is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
-        with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
-            while time.monotonic() < deadline:
-                if sel.select(timeout=0.2):
-                    line = proc.stdout.readline().decode().strip()
-                    if line.startswith(READY):
-                        return int(line.split()[1])
-                    if not line and proc.poll() is not None:
-                        break
-                elif proc.poll() is not None:
-                    break
-        raise self.failed(name, proc, "did not start")
-
-    def stop_all(self) -> None:
-        for _name, proc, _log in reversed(self.started):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for _name, proc, _log in reversed(self.started):
-            try:
-                proc.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            if proc.stdout is not None:
-                proc.stdout.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    await harness.serve_bare(app, parent)
 
 
 # ---- the database and the roster -----------------------------------------------------------
@@ -310,39 +197,13 @@ class Organisation:
     updates: int
 
 
-async def _fill(url: str, path: Path, updates: int, seed: int) -> int:
-    from bench.organisation import IMPORTED_AT, seed_updates
-    from bot.okrs import load_okr_file
-    from bot.okrsync import import_document
-    from storage.db import Database
-
-    db = Database(url)
-    try:
-        doc = load_okr_file(path)
-        async with db.transaction() as session:
-            await import_document(session, doc, now=IMPORTED_AT)
-        return await seed_updates(db, updates, seed) if updates else 0
-    finally:
-        await db.dispose()
-
-
 def build_database(workdir: Path, args: argparse.Namespace) -> tuple[str, Organisation]:
     """A SQLite database with the benchmarks' organisation and its check-in history."""
-    import yaml
-
-    from bench.organisation import build_org
-    from storage.db import upgrade
-
-    org = build_org(args.teams, args.key_results, args.seed)
-    path = workdir / "okrs.yaml"
-    path.write_text(org.text, encoding="utf-8")
-    url = f"sqlite:///{workdir / 'okrbot.db'}"
-    upgrade(url)
-    n_updates = asyncio.run(_fill(url, path, args.updates, args.seed))
-    data = yaml.safe_load(org.text)
+    db = harness.build_database(workdir, args)
+    data = db.data
     teams = [(str(t["slug"]), str(t["name"])) for t in data["teams"] if t["slug"] != "company"]
     members = [Member(str(p["id"]), str(p["name"]), str(p["email"])) for p in data["people"]]
-    return url, Organisation(teams, members, org.key_results, n_updates)
+    return db.url, Organisation(teams, members, db.key_results, db.updates)
 
 
 def write_roster(workdir: Path, org: Organisation) -> Path:
@@ -366,10 +227,7 @@ def write_roster(workdir: Path, org: Organisation) -> Path:
 
 
 @dataclass
-class Server:
-    name: str
-    url: str  # http://127.0.0.1:port
-    proc: subprocess.Popen
+class Server(harness.Server):
     cards: bool  # okrbot answers with Adaptive Cards; the bare bot echoes the text
 
 
@@ -382,12 +240,8 @@ class Sent:
 
 
 @dataclass
-class Round:
-    server: str
-    number: int  # 0: the warm-up
+class Round(harness.Round):
     turns_ms: list[float] = field(default_factory=list)
-    errors: Counter = field(default_factory=Counter)
-    seconds: float = 0.0
     sent: dict[str, Sent] = field(default_factory=dict)  # activity id -> what was sent
     replied: int = 0  # activities with at least one reply at the connector
     posts: int = 0  # replies posted (a long answer is several cards)
@@ -395,12 +249,6 @@ class Round:
     wrong: list[str] = field(default_factory=list)  # replies that are not the expected answer
     card_bytes: list[int] = field(default_factory=list)
     member_lookups: int = 0  # roster GETs during the round
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 _IDS = itertools.count(int(time.time() * 1000) * 1000)  # numeric, as Teams' message ids
@@ -450,31 +298,15 @@ async def run_round(
         )
         result.sent[activity_id] = Sent(slug, team_name, text)
         bodies.append((activity_id, json.dumps(activity).encode()))
-    pending = iter(bodies)
     url = f"{server.url}/api/messages"
     headers = {"Content-Type": "application/json"}
-
-    async def worker() -> None:
-        for activity_id, body in pending:
-            t0 = time.monotonic()
-            try:
-                async with http.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    status: int | str = response.status
-            except Exception as exc:  # noqa: BLE001 - a failed request is a figure, not a crash
-                status = type(exc).__name__
-            t1 = time.monotonic()
-            result.sent[activity_id].at = t0
-            if status in (200, 201):
-                result.turns_ms.append((t1 - t0) * 1000)
-            else:
-                result.errors[str(status)] += 1
-
-    started = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    result.seconds = time.monotonic() - started
-    if server.proc.poll() is not None:
-        raise SystemExit(f"{server.name} exited during round {number} ({server.proc.poll()})")
+    for post in await harness.post_all(http, url, bodies, lambda _: headers, concurrency, result):
+        result.sent[post.key].at = post.sent_at
+        if post.status in (200, 201):
+            result.turns_ms.append(post.ms)
+        else:
+            result.errors[str(post.status)] += 1
+    harness.check_alive(server, number)
     await check_replies(connector, server, result)
     result.member_lookups = connector.member_lookups - lookups_before
     return result
@@ -510,19 +342,6 @@ async def check_replies(connector: ConnectorView, server: Server, result: Round)
             result.wrong.append(f"{sent.text!r} -> {kind} {text[:100]!r}")
 
 
-async def wait_healthy(http, server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            break
-        with contextlib.suppress(Exception):
-            async with http.get(f"{server.url}/healthz") as response:
-                if response.status == 200:
-                    return
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"{server.name} did not answer /healthz in {START_TIMEOUT_S:g} s")
-
-
 def _check_warm(warm: Round, n: int) -> None:
     if warm.errors or warm.replied < n or warm.wrong:
         raise SystemExit(
@@ -534,15 +353,11 @@ def _check_warm(warm: Round, n: int) -> None:
 async def drive(
     servers: list[Server], connector_port: int, org: Organisation, args: argparse.Namespace
 ) -> list[Round]:
-    import aiohttp
-
     rng = random.Random(args.seed)
-    connector = aiohttp.TCPConnector(limit=args.concurrency)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+    async with harness.client_session(args.concurrency, 60) as http:
         fake = ConnectorView(http, connector_port)
         for server in servers:
-            await wait_healthy(http, server)
+            await harness.wait_healthy(http, server)
         everyone = list(org.members)
         rng.shuffle(everyone)
         progress(
@@ -557,92 +372,42 @@ async def drive(
                 _check_warm(warm, len(everyone))
                 progress(
                     f"{server.name}: {warm.member_lookups} roster lookups in the first turns "
-                    f"of {len(everyone)} people; turn p50 {_ms(pct(warm.turns_ms, 50))}, "
-                    f"p99 {_ms(pct(warm.turns_ms, 99))}"
+                    f"of {len(everyone)} people; turn p50 {ms(pct(warm.turns_ms, 50))}, "
+                    f"p99 {ms(pct(warm.turns_ms, 99))}"
                 )
             if args.warmup:
                 warm = await run_round(
                     http, server, fake, org, rng, args.warmup, args.concurrency, 0
                 )
                 _check_warm(warm, args.warmup)
-        rounds: list[Round] = []
-        for number in range(1, args.rounds + 1):
-            order = servers if number % 2 else servers[::-1]
-            progress(f"round {number}/{args.rounds}: {' then '.join(s.name for s in order)}")
-            for server in order:
-                rounds.append(
-                    await run_round(
-                        http, server, fake, org, rng, args.requests, args.concurrency, number
-                    )
-                )
-        return rounds
+
+        async def measured(server: Server, number: int) -> Round:
+            return await run_round(
+                http, server, fake, org, rng, args.requests, args.concurrency, number
+            )
+
+        return await harness.alternate(servers, args.rounds, measured)
 
 
 # ---- report --------------------------------------------------------------------------------
 
 
-def _ms(value: float) -> str:
-    return f"{value:.1f} ms" if value < 100 else f"{value:,.0f} ms"
-
-
-def _verdict(ok: bool) -> str:
-    return "ok" if ok else "MISS"
+COLUMNS = harness.Columns("turn", "turns/s", 9, "replies at the connector")
 
 
 def report(rounds: list[Round], names: tuple[str, str], args) -> bool:
     okr_name, bare_name = names
-    by = {name: [r for r in rounds if r.server == name] for name in names}
-    print()
-    print(
-        f"{'round':<6}{'server':<16}{'p50 turn':>10}{'p99 turn':>10}{'max':>10}{'turns/s':>9}"
-        f"{'errors':>8}   replies at the connector"
-    )
-    ratios50: list[float] = []
-    ratios99: list[float] = []
-    for number in range(1, args.rounds + 1):
-        pair = {r.server: r for r in rounds if r.number == number}
-        for name in names:
-            r = pair[name]
-            replies = f"{r.replied}/{len(r.sent)} ({r.posts} posts)"
-            if r.wrong:
-                replies += f", {len(r.wrong)} WRONG"
-            print(
-                f"{number:<6}{name:<16}{_ms(pct(r.turns_ms, 50)):>10}"
-                f"{_ms(pct(r.turns_ms, 99)):>10}{_ms(max(r.turns_ms)):>10}"
-                f"{len(r.turns_ms) / r.seconds:>9.0f}{sum(r.errors.values()):>8}   {replies}"
-            )
-        a, b = pair[okr_name], pair[bare_name]
-        ratios50.append(pct(a.turns_ms, 50) / pct(b.turns_ms, 50))
-        ratios99.append(pct(a.turns_ms, 99) / pct(b.turns_ms, 99))
-        print(f"{'':<6}{'ratio':<16}{ratios50[-1]:>9.2f}x{ratios99[-1]:>9.2f}x")
 
-    def med(name: str, q: float) -> float:
-        return statistics.median(pct(r.turns_ms, q) for r in by[name])
+    def replies(r: Round) -> str:
+        text = f"{r.replied}/{len(r.sent)} ({r.posts} posts)"
+        return text + f", {len(r.wrong)} WRONG" if r.wrong else text
 
-    def pooled(name: str) -> list[float]:
-        return [x for r in by[name] for x in r.turns_ms]
-
-    print()
-    print(f"turn latency, median of {args.rounds} rounds  {'p50':>9}  {'p99':>9}")
-    for name in names:
-        print(f"  {name:<36}{_ms(med(name, 50)):>9}  {_ms(med(name, 99)):>9}")
-    ratio50, ratio99 = statistics.median(ratios50), statistics.median(ratios99)
-    print(f"  {'ratio okrbot/bare (median of rounds)':<36}{ratio50:>8.2f}x  {ratio99:>8.2f}x")
-    a, b = pooled(okr_name), pooled(bare_name)
-    print(
-        f"all rounds pooled ({len(a):,} / {len(b):,} turns): okrbot p50 {_ms(pct(a, 50))} "
-        f"p99 {_ms(pct(a, 99))}; bare p50 {_ms(pct(b, 50))} p99 {_ms(pct(b, 99))}; ratio "
-        f"{pct(a, 50) / pct(b, 50):.2f}x / {pct(a, 99) / pct(b, 99):.2f}x"
-    )
-    errors: Counter = Counter()
-    for r in rounds:
-        errors.update({f"{r.server}: {k}": v for k, v in r.errors.items()})
-    if errors:
-        print(f"failed requests: {dict(errors)}")
+    c = harness.compare(rounds, names, args.rounds, COLUMNS, lambda r: r.turns_ms, replies)
+    errors = harness.print_errors(rounds)
 
     complete = True
     for name in names:
-        rs = by[name]
+        rs = [r for r in rounds if r.server == name]
         sent = sum(len(r.sent) for r in rs)
         replied = sum(r.replied for r in rs)
         wrong = [w for r in rs for w in r.wrong]
@@ -656,45 +421,29 @@ def report(rounds: list[Round], names: tuple[str, str], args) -> bool:
         if sizes:
             line += f", median {statistics.median(sizes):,.0f} B"
         if reply_ms:
-            line += f", send to reply median {_ms(statistics.median(reply_ms))}"
+            line += f", send to reply median {ms(statistics.median(reply_ms))}"
         line += f"); every one is {what}" if not wrong else f"); {len(wrong)} are NOT {what}"
         print(line)
         for w in wrong[:5]:
             print(f"  e.g. {w}")
         complete = complete and replied == sent and not wrong
-    lookups = sum(r.member_lookups for r in by[okr_name])
+    lookups = sum(r.member_lookups for r in rounds if r.server == okr_name)
     print(f"okrbot roster lookups during the measured rounds: {lookups}")
 
-    ok50, ok99 = ratio50 <= RATIO_TARGET, ratio99 <= RATIO_TARGET
+    ok50, ok99 = c.ratio50 <= RATIO_TARGET, c.ratio99 <= RATIO_TARGET
     print()
     print(
-        f"target: okrbot p50 turn within {RATIO_TARGET:g}x of the bare bot: {ratio50:.2f}x "
-        f"({_ms(med(okr_name, 50))} / {_ms(med(bare_name, 50))})  {_verdict(ok50)}"
+        f"target: okrbot p50 turn within {RATIO_TARGET:g}x of the bare bot: {c.ratio50:.2f}x "
+        f"({ms(c.med(okr_name, 50))} / {ms(c.med(bare_name, 50))})  {harness.verdict(ok50)}"
     )
     print(
-        f"target: okrbot p99 turn within {RATIO_TARGET:g}x of the bare bot: {ratio99:.2f}x "
-        f"({_ms(med(okr_name, 99))} / {_ms(med(bare_name, 99))})  {_verdict(ok99)}"
+        f"target: okrbot p99 turn within {RATIO_TARGET:g}x of the bare bot: {c.ratio99:.2f}x "
+        f"({ms(c.med(okr_name, 99))} / {ms(c.med(bare_name, 99))})  {harness.verdict(ok99)}"
     )
     return ok50 and ok99 and not errors and complete
 
 
 # ---- main ----------------------------------------------------------------------------------
-
-
-def child_env(extra: dict[str, str]) -> dict[str, str]:
-    """The environment of a server: ours without settings that would change what runs."""
-    drop = ("OKRBOT_", "SLACK_", "MICROSOFT_", "DATABASE_URL")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env.update(extra)
-    return env
-
-
-def okrbot_executable() -> str:
-    beside = Path(sys.executable).parent / "okrbot"
-    if beside.exists():
-        return str(beside)
-    raise SystemExit(f"no okrbot next to {sys.executable}: install the project (pip install -e .)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -705,10 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--warmup", type=int, default=100, help="more warm-up activities per server"
     )
-    parser.add_argument("--teams", type=int, default=100, help="teams under `company`")
-    parser.add_argument("--key-results", type=int, default=2_000)
-    parser.add_argument("--updates", type=int, default=50_000, help="key-result updates")
-    parser.add_argument("--seed", type=int, default=47)
+    harness.add_organisation_options(parser)
     parser.add_argument("--role", choices=("fake-connector", "bare-bot"), help=argparse.SUPPRESS)
     parser.add_argument("--roster", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -722,9 +468,7 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.requests, args.concurrency, args.rounds, args.teams) < 1 or args.warmup < 0:
         parser.error("--requests, --concurrency, --rounds and --teams must be positive")
 
-    _repo_on_path()
-    # SIGTERM ends the run like Ctrl-C: the servers are stopped on the way out
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    harness.stop_on_sigterm()
 
     from importlib.metadata import version
 
@@ -756,21 +500,18 @@ def main(argv: list[str] | None = None) -> int:
             f"activity from each person to okrbot, then {args.warmup} to each server)"
         )
         me = [sys.executable, str(Path(__file__).resolve())]
-        with Processes(workdir) as procs:
+        with harness.Processes(workdir) as procs:
             fake_proc = procs.start(
                 "fake-connector", [*me, "--role", "fake-connector", "--roster", str(roster)],
-                child_env({}), workdir,
+                harness.child_env({}), workdir,
             )  # fmt: skip
             fake_port = procs.ready_port("fake connector", fake_proc)
-            port = free_port()
-            okr_proc = procs.start(
-                "okrbot-serve",
-                [okrbot_executable(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                child_env({"DATABASE_URL": db_url, "OKRBOT_LOG_LEVEL": "WARNING"}),
+            port, okr_proc = procs.start_okrbot(
+                {"DATABASE_URL": db_url, "OKRBOT_LOG_LEVEL": "WARNING"},
                 workdir,  # no .env of the repository
             )
-            bare_proc = procs.start("bare-bot", [*me, "--role", "bare-bot"], child_env({}),
-                                    workdir)  # fmt: skip
+            bare_proc = procs.start("bare-bot", [*me, "--role", "bare-bot"],
+                                    harness.child_env({}), workdir)  # fmt: skip
             bare_port = procs.ready_port("bare bot", bare_proc)
             servers = [
                 Server("okrbot serve", f"http://127.0.0.1:{port}", okr_proc, cards=True),
@@ -778,30 +519,16 @@ def main(argv: list[str] | None = None) -> int:
             ]
             if okr_proc.poll() is not None:
                 raise procs.failed("okrbot serve", okr_proc, "did not start")
-            try:
-                rounds = asyncio.run(drive(servers, fake_port, org, args))
-            except SystemExit:
-                for name, proc in (
-                    ("okrbot serve", okr_proc),
-                    ("bare bot", bare_proc),
-                    ("fake connector", fake_proc),
-                ):
-                    if proc.poll() is not None:
-                        raise procs.failed(name, proc, "exited") from None
-                raise
+            watched = [
+                ("okrbot serve", okr_proc),
+                ("bare bot", bare_proc),
+                ("fake connector", fake_proc),
+            ]
+            rounds = procs.run(drive(servers, fake_port, org, args), watched)
             procs.stop_all()
-            logs = {
-                name: procs.stderr_of(proc).strip().splitlines()
-                for name, proc in (
-                    ("okrbot serve", okr_proc),
-                    ("bare bot", bare_proc),
-                    ("fake connector", fake_proc),
-                )
-            }
+            logs = procs.stderr_lines(watched)
         ok = report(rounds, ("okrbot serve", "bare botbuilder"), args)
-        for name, lines in logs.items():
-            if lines:
-                print(f"{name} wrote {len(lines)} line(s) on stderr, e.g.: {lines[0][:200]}")
+        harness.print_stderr(logs)
     print(f"\n(whole run {time.monotonic() - started:.0f} s)")
     return 0 if ok else 1
 
