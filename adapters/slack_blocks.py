@@ -38,6 +38,7 @@ from bot.messages import (
     progress_bar,
     render_text,
 )
+from bot.messages import split_text as split_lines
 
 # -- Slack's limits -------------------------------------------------------------------------------
 SECTION_LIMIT = 3000  # characters of a section's text
@@ -98,26 +99,8 @@ def clip(text: str, limit: int) -> str:
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, split at line boundaries (at spaces, or anywhere
-    outside an entity, for a longer line). Empty pieces are dropped."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        while len(line) > limit:
-            at = line.rfind(" ", 0, limit + 1)
-            if at < limit // 2:
-                at = _safe_cut(line, limit) or limit
-            pieces.append(line[:at].rstrip())
-            line = line[at:].lstrip(" ")
-        current = line
-    pieces.append(current)
-    return [p for p in (piece.strip("\n") for piece in pieces) if p.strip()]
+    """Pieces of at most `limit` characters, never cutting inside an `&amp;`-style entity."""
+    return split_lines(text, limit, _safe_cut)
 
 
 def _bold(text: str) -> str:

@@ -56,6 +56,7 @@ from bot.messages import (
     progress_bar,
     render_text,
 )
+from bot.messages import split_text as split_lines
 
 CARD_VERSION = "1.5"
 SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -97,26 +98,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def split_text(text: str, limit: int = PIECE_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, split at line boundaries (at spaces, else
-    anywhere, for a longer line). Blank pieces are dropped."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        while len(line) > limit:
-            at = line.rfind(" ", 0, limit + 1)
-            if at < limit // 2:
-                at = limit
-            pieces.append(line[:at].rstrip())
-            line = line[at:].lstrip(" ")
-        current = line
-    pieces.append(current)
-    return [p for p in (piece.strip("\n") for piece in pieces) if p.strip()]
+    return split_lines(text, limit)
 
 
 def _text(text: str, **style: object) -> dict:

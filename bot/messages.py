@@ -7,6 +7,7 @@ platforms use it as their fallback text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 HEALTH_EMOJI = {"on_track": "🟢", "at_risk": "🟡", "off_track": "🔴"}
@@ -80,6 +81,30 @@ class Message:
     error: bool = False
     form: Form | None = None
     extra: dict = field(default_factory=dict, compare=False)
+
+
+def split_text(text: str, limit: int, cut: Callable[[str, int], int] | None = None) -> list[str]:
+    """Pieces of at most `limit` characters for platforms that cap a text block: split at line
+    boundaries, a longer line at a space (else at `cut(line, limit)`, or anywhere). Blank
+    pieces are dropped."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        while len(line) > limit:
+            at = line.rfind(" ", 0, limit + 1)
+            if at < limit // 2:
+                at = (cut(line, limit) if cut else limit) or limit
+            pieces.append(line[:at].rstrip())
+            line = line[at:].lstrip(" ")
+        current = line
+    pieces.append(current)
+    return [p for p in (piece.strip("\n") for piece in pieces) if p.strip()]
 
 
 def progress_bar(progress: float | None, width: int = BAR_WIDTH) -> str:
