@@ -1,7 +1,5 @@
-"""Teams' look of the neutral `Message`: Adaptive Cards. Pure functions, plain dicts.
-
-Everything here is plain JSON-ready dicts (no botbuilder): a card goes into an activity as
-`attachment(card)`; nothing talks to Teams.
+"""Teams' look of the neutral `Message`: Adaptive Cards as plain dicts (no botbuilder); a card
+goes into an activity as `attachment(card)`. Pure functions: nothing talks to Teams.
 
 Cards declare `CARD_VERSION` ("1.5", what Teams renders on desktop and mobile) and use only
 elements of that version: `TextBlock`, `Container`, `ColumnSet`/`Column`, `FactSet`,
