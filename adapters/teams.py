@@ -31,6 +31,7 @@ from msrest.serialization import Model
 from adapters.teams_cards import attachment, card_values, message_cards, prompt_cards
 from bot.checkin_views import OPEN_FORM
 from bot.core import Core
+from bot.i18n import t
 from bot.messages import Message
 from storage.models import Person
 
@@ -293,8 +294,8 @@ class _OkrBot(ActivityHandler):
 
     async def _card(self, person: Person | None, value: dict) -> Message:
         core = self.teams.core
-        if person is None:
-            return await core.command(None, "okr me")  # explains how to be added
+        if person is None:  # someone the OKR file does not know: how to be added
+            return Message(text=t(None, "plain.stranger"))
         action, action_value, fields = card_values(value)
         if action == SUBMIT:
             outcome = await core.submit_form(person, fields, machine_numbers=True)

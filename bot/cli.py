@@ -305,7 +305,7 @@ def _prompt_from_file(path: Path, member: str):
     if any(active for _, active in owned):
         owned = [(kr, active) for kr, active in owned if active]
     krs = [PromptKR.of(n, kr, key=kr.id) for n, (kr, _) in enumerate(owned, 1)]
-    return krs, person.locale or doc.locale
+    return krs, doc.person_locale(person)
 
 
 async def _prompt_from_database(settings: Settings, member: str):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from bot.parsing.matching import Ref, choose, word_refs
 from bot.parsing.model import PromptKR
@@ -352,7 +352,3 @@ def _comment(text: str, covered, numbers: list[Number], item: Item) -> str | Non
 _MARKERS = frozenset(
     w for p in UP_BEFORE + UP_AFTER + DOWN_BEFORE + DOWN_AFTER + ABSOLUTE_BEFORE for w in p.split()
 )
-
-
-def with_keys(item: Item, keys: frozenset[str]) -> Item:
-    return replace(item, keys=keys)

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 from bot.parsing.vocab import (
-    CURRENCY_WORDS,
     NUMBER_WORDS_DA,
     NUMBER_WORDS_EN,
     ONE_WORDS,
@@ -115,7 +114,3 @@ def find_numbers(clause: str, locale: str) -> list[Number]:
     for m in _ONE.finditer(clause):
         found.append(Number(1.0, m.start(), m.end(), word=True))
     return sorted(found, key=lambda n: n.start)
-
-
-def strip_currency(words: list[str]) -> list[str]:
-    return [w for w in words if w not in CURRENCY_WORDS]

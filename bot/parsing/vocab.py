@@ -71,9 +71,6 @@ ABSOLUTE_BEFORE = (
     'increased to', 'decreased to', 'reached', '=',
 )
 
-CONFIDENCE_WORDS = (
-    'confidence', 'confident', 'sikkerhed', 'sikker', 'tillid', 'tror på det',
-)
 
 # common OKR words in Danish (and spelling variants) mapped to an English stem
 SYNONYMS: dict[str, str] = {
