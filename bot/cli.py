@@ -7,6 +7,7 @@ bad input file (`file:line: message`). User errors never print a traceback.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import signal
 import sys
@@ -14,10 +15,18 @@ from pathlib import Path
 
 import typer
 
-from bot.clock import Clock, system_clock
+from bot.cli_support import (
+    Failure,
+    UsageFailure,
+    ensure_okrs,
+    import_file,
+    load_settings,
+    open_database,
+)
+from bot.clock import system_clock
 from bot.config import Settings
 from bot.okrs import OkrFileError, load_okr_file
-from storage.db import Database, DatabaseError, upgrade
+from storage.db import DatabaseError, upgrade
 
 app = typer.Typer(
     help="okrbot: OKR check-ins in Slack, Microsoft Teams and the terminal.",
@@ -35,68 +44,15 @@ app.add_typer(teams_app, name="teams")
 log = logging.getLogger("okrbot")
 
 
-class Failure(Exception):
-    """A runtime failure: one line on stderr, exit 1."""
-
-
-class UsageFailure(Exception):
-    """Bad usage found after parsing (e.g. an unknown handle): one line on stderr, exit 2."""
-
-
-def _settings() -> Settings:
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    return settings
-
-
-def _database(settings: Settings) -> Database:
-    """Migrate first (SPEC §8), then open the async engine."""
-    upgrade(settings.database_url)
-    return Database(settings.database_url)
-
-
-async def _import_file(db: Database, path: str, clock: Clock, prune: bool = False) -> str:
-    from bot.okrsync import import_document
-
-    doc = load_okr_file(path)
-    async with db.transaction() as session:
-        report = await import_document(session, doc, now=clock(), prune=prune)
-    return report.summary()
-
-
-async def _ensure_okrs(db: Database, settings: Settings, clock: Clock) -> None:
-    """`OKRBOT_OKRS` is imported at start; an empty database gets the demo organisation."""
-    from bot.demo import load_demo
-    from storage import repo
-
-    if settings.okrs:
-        summary = await _import_file(db, settings.okrs, clock)
-        typer.echo(f"Imported {settings.okrs}: {summary}.", err=True)
-        return
-    async with db.transaction() as session:
-        if await repo.organization(session) is None:
-            await load_demo(session, clock())
-            typer.echo(
-                "The database was empty: loaded the demo OKRs of Nordlys Retail "
-                "(import your own with `okrbot okrs import FILE`).",
-                err=True,
-            )
-
-
 async def _chat(settings: Settings, handle: str | None) -> None:
     from adapters.console import ConsoleChat
     from bot.core import Core
     from bot.demo import DEMO_PERSONA
 
     clock = system_clock
-    db = _database(settings)
+    db = open_database(settings)
     try:
-        await _ensure_okrs(db, settings, clock)
+        await ensure_okrs(db, settings, clock)
         core = Core(db, clock)
         person = await core.person(handle=handle or DEMO_PERSONA)
         if handle and person is None:
@@ -109,7 +65,7 @@ async def _chat(settings: Settings, handle: str | None) -> None:
 @app.command()
 def run() -> None:
     """The main job: every configured platform; with none, the console chat on SQLite."""
-    settings = _settings()
+    settings = load_settings()
     if settings.any_platform:
         asyncio.run(_serve(settings, "0.0.0.0", 3000))
         return
@@ -121,7 +77,7 @@ def chat(
     as_: str | None = typer.Option(None, "--as", help="The person (handle) you play."),
 ) -> None:
     """Console chat: `/okr ...` lines are commands, plain lines are messages to the bot."""
-    asyncio.run(_chat(_settings(), as_))
+    asyncio.run(_chat(load_settings(), as_))
 
 
 @app.command()
@@ -133,7 +89,7 @@ def serve(
     ),
 ) -> None:
     """The production process: the HTTP server (Slack, Teams, GET /healthz)."""
-    asyncio.run(_serve(_settings(), host, port))
+    asyncio.run(_serve(load_settings(), host, port))
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
@@ -141,11 +97,11 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     from adapters.server import serve as start
     from bot.core import Core
 
-    db = _database(settings)
+    db = open_database(settings)
     adapters, socket_mode = [], None
     try:
         if settings.okrs:
-            summary = await _import_file(db, settings.okrs, system_clock)
+            summary = await import_file(db, settings.okrs, system_clock)
             log.info("imported %s: %s", settings.okrs, summary)
         core = Core(db, system_clock)
         adapters.append(_teams(settings, core))
@@ -217,13 +173,13 @@ def okrs_import(
     prune: bool = typer.Option(False, help="Archive what the file no longer has (history stays)."),
 ) -> None:
     """Import an OKR file in one transaction: a bad file changes nothing."""
-    settings = _settings()
+    settings = load_settings()
     doc = load_okr_file(file)  # validate before touching the database
 
     async def main() -> str:
         from bot.okrsync import import_document
 
-        db = _database(settings)
+        db = open_database(settings)
         try:
             async with db.transaction() as session:
                 report = await import_document(session, doc, now=system_clock(), prune=prune)
@@ -242,10 +198,10 @@ def okrs_export(
     from bot.okrexport import export_document
     from bot.okrs import dump_okr_document
 
-    settings = _settings()
+    settings = load_settings()
 
     async def main() -> str:
-        db = _database(settings)
+        db = open_database(settings)
         try:
             async with db.session() as session:
                 return dump_okr_document(await export_document(session))
@@ -279,7 +235,7 @@ def parse(
     if okrs is not None:
         krs, member_locale = _prompt_from_file(okrs, member)
     else:
-        krs, member_locale = asyncio.run(_prompt_from_database(_settings(), member))
+        krs, member_locale = asyncio.run(_prompt_from_database(load_settings(), member))
     replies = [text] if text is not None else (line.rstrip("\n") for line in sys.stdin)
     for reply in replies:
         result = parse_reply(reply, krs, locale or member_locale)
@@ -313,7 +269,7 @@ async def _prompt_from_database(settings: Settings, member: str):
     from bot.clock import local_date
     from storage import repo
 
-    db = _database(settings)
+    db = open_database(settings)
     try:
         async with db.session() as session:
             org = await repo.organization(session)
@@ -345,9 +301,15 @@ def teams_package(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply pending database migrations."""
-    settings = _settings()
+    settings = load_settings()
     upgrade(settings.database_url)
     typer.echo("The database is up to date.")
+
+
+# Commands that live in modules of their own, each with `register(app)`.
+COMMAND_MODULES: tuple[str, ...] = ()
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

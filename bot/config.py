@@ -22,6 +22,15 @@ class Settings(BaseSettings):
     microsoft_app_password: str | None = Field(None, alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(None, alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str | None = Field(None, alias="MICROSOFT_APP_TYPE")
+    public_url: str | None = Field(None, alias="OKRBOT_PUBLIC_URL")
+    api_token: str | None = Field(None, alias="OKRBOT_API_TOKEN")
+    raw_reply_days: int = Field(365, ge=1, alias="OKRBOT_RAW_REPLY_DAYS")
+    log_format: str = Field("text", pattern="^(text|json)$", alias="OKRBOT_LOG_FORMAT")
+    # outbound delivery: messages per second per platform, and sends in flight at once
+    slack_rate: float = Field(1.0, gt=0, alias="OKRBOT_SLACK_RATE")
+    slack_channel_rate: float = Field(1.0, gt=0, alias="OKRBOT_SLACK_CHANNEL_RATE")
+    teams_rate: float = Field(50.0, gt=0, alias="OKRBOT_TEAMS_RATE")
+    delivery_concurrency: int = Field(8, ge=1, alias="OKRBOT_DELIVERY_CONCURRENCY")
 
     @property
     def slack_configured(self) -> bool:

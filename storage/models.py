@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Float, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -193,10 +193,17 @@ class Outbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str  # prompt | reminder | team_digest | exec_digest
-    target: str  # a person handle or a channel
+    target: str  # a person handle, or a team slug for digests ("exec" for the exec digest)
     period: str
     payload: dict | None = _json()
     state: str = Field(default="pending", index=True)  # pending | sending | sent | failed
+    platform: str | None = None  # where it went (or goes): slack | teams
+    # a worker's claim: rows are taken with a conditional update (and SKIP LOCKED on
+    # PostgreSQL), so two workers never hold the same row
+    claimed_by: str | None = None
+    # the last attempt's outcome is unknown (a 5xx, a lost connection, or the worker died while
+    # sending): the platform may have the message already, so reconcile before sending again
+    uncertain: bool = False
     attempts: int = 0
     next_attempt_at: datetime | None = _ts()
     lease_until: datetime | None = _ts()
@@ -204,6 +211,16 @@ class Outbox(SQLModel, table=True):
     result: dict | None = _json()
     created_at: datetime = _ts(nullable=False)
     sent_at: datetime | None = _ts()
+
+
+class Chart(SQLModel, table=True):
+    """A digest chart (PNG), served at `/charts/<id>.png` for Teams cards."""
+
+    __tablename__ = "chart"
+
+    id: str = Field(primary_key=True)  # random, unguessable
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _ts(nullable=False)
 
 
 class ConversationReference(SQLModel, table=True):
