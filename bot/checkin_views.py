@@ -59,6 +59,18 @@ def _nice(step: float) -> float:
     return magnitude * 10
 
 
+def as_reminder(prompt: Message) -> Message:
+    """The prompt again, as the week's one reminder."""
+    extra = prompt.extra or {}
+    if "week" not in extra:
+        return prompt  # nothing to check in this week: the message says so
+    return replace(
+        prompt,
+        title=t(extra.get("locale", "en"), "checkin.reminder_title", week=extra["week"]),
+        extra={**(prompt.extra or {}), "kind": "reminder"},
+    )
+
+
 def prompt_message(owned: list[tuple[KeyResult, Objective]], week: str, view: View) -> Message:
     loc = view.locale
     if not owned:
@@ -77,7 +89,7 @@ def prompt_message(owned: list[tuple[KeyResult, Objective]], week: str, view: Vi
             Action(SKIP, t(loc, "checkin.button.skip"), week),
             Action(OPEN_FORM, t(loc, "checkin.button.form"), week, style="primary"),
         ),
-        extra={"kind": "prompt", "week": week},
+        extra={"kind": "prompt", "week": week, "locale": loc},
     )
 
 

@@ -24,6 +24,7 @@ import hashlib
 import inspect
 import itertools
 import json
+import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ DEFAULT_SCOPES = (
     "files:write",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
 )
 FIRST_TS = 1_700_000_000  # seconds part of the first message ts: "1700000000.000100"
 
@@ -151,6 +154,12 @@ class FakeSlack:
     `is_bot`, `deleted`, `locale`; other keys go to the user object unchanged. `scopes` are the
     bot token's scopes (default: the manifest's); a method whose scope is missing answers
     `missing_scope`, as Slack does.
+
+    For load: `latency` (seconds) delays every Web API answer; `post_rate` enforces a
+    workspace limit on `chat.postMessage` of that many calls per whole second (more get 429
+    with a whole-second Retry-After, as Slack does); `chaos` answers that share of
+    `chat.postMessage` calls with a 429 or a 500 (half of the 500s after storing the message),
+    drawn from `seed`.
     """
 
     def __init__(
@@ -158,7 +167,17 @@ class FakeSlack:
         *,
         users: Mapping[str, Mapping[str, Any]] | None = None,
         scopes: Iterable[str] | None = None,
+        latency: float = 0.0,
+        post_rate: int | None = None,
+        chaos: float = 0.0,
+        seed: int = 7,
     ) -> None:
+        self.latency = latency
+        self.post_rate = post_rate
+        self.chaos = chaos
+        self._random = random.Random(seed)
+        self._window: tuple[int, int] = (0, 0)  # (second, posts accepted in it)
+        self.rate_limited = 0  # chat.postMessage calls refused by `post_rate`
         self.users: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (users or {}).items()}
         self.scopes: list[str] = list(DEFAULT_SCOPES if scopes is None else scopes)
         self.calls: list[Call] = []
@@ -396,7 +415,9 @@ class FakeSlack:
         call = Call(method, params, CIMultiDict(request.headers), request.method, body)
         self.calls.append(call)
         try:
-            failure = self._take_failure(method)
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            failure = self._take_failure(method) or self._load_failure(method)
             if failure is not None and failure.accepted:
                 await self._answer(call, parse_error)
             if failure is None:
@@ -417,6 +438,26 @@ class FakeSlack:
             return web.json_response(answer, status=status, headers=headers)
         finally:
             self._notify()
+
+    def _load_failure(self, method: str) -> Failure | None:
+        """The workspace rate limit and the chaos of a load test (chat.postMessage only)."""
+        if method != "chat.postMessage":
+            return None
+        if self.chaos and self._random.random() < self.chaos:
+            if self._random.random() < 0.5:
+                return Failure(429, None, 1, 1, False, False)
+            return Failure(500, None, None, 1, self._random.random() < 0.5, False)
+        if self.post_rate is None:
+            return None
+        now = time.time()
+        second, count = self._window
+        if int(now) != second:
+            second, count = int(now), 0
+        if count >= self.post_rate:
+            self.rate_limited += 1
+            return Failure(429, None, 1, 1, False, False)
+        self._window = (second, count + 1)
+        return None
 
     def _take_failure(self, method: str) -> Failure | None:
         for key in (method, "*"):
@@ -459,7 +500,7 @@ class FakeSlack:
         if is_app_token != (call.method == "apps.connections.open"):
             raise SlackError("not_allowed_token_type")
         needed = _REQUIRED_SCOPES.get(call.method)
-        if call.method == "conversations.history":
+        if call.method in ("conversations.history", "conversations.replies"):
             channel = self._resolve_channel(str(call.params.get("channel", "")))
             needed = _HISTORY_SCOPES.get(channel[:1])
         if needed and not is_app_token and needed not in self.scopes:
@@ -797,6 +838,24 @@ class FakeSlack:
             "pin_count": 0,
             "response_metadata": {"next_cursor": next_cursor},
         }
+
+    def _m_conversations_replies(self, call: Call) -> dict[str, Any]:
+        """The thread of `ts` (the parent first), newest last; metadata only when asked."""
+        self._require(call, "channel", error="channel_not_found")
+        self._require(call, "ts", error="thread_not_found")
+        channel = self._resolve_channel(str(call.params["channel"]))
+        ts = str(call.params["ts"])
+        thread = [
+            dict(m)
+            for m in self.messages.get(channel, [])
+            if m["ts"] == ts or m.get("thread_ts") == ts
+        ]
+        if not thread:
+            raise SlackError("thread_not_found")
+        if not _truthy(call.params.get("include_all_metadata")):
+            for message in thread:
+                message.pop("metadata", None)
+        return {"messages": thread, "has_more": False, "response_metadata": {"next_cursor": ""}}
 
     def _m_files_getUploadURLExternal(self, call: Call) -> dict[str, Any]:
         self._require(call, "filename", "length")

@@ -1,0 +1,196 @@
+"""What is due now: prompts, reminders and digests (pure: the moment is passed in).
+
+The scheduler's tick asks these functions what is due and enqueues it under a unique outbox key
+(kind, target, period). Being due is a state, not an event: a tick that runs late, twice, or on
+two replicas finds the same answer, and the outbox key makes the second enqueue a no-op. So a
+restart in the middle of a round sends what is still due once, and nothing twice.
+
+Rules (SPEC §6, §8):
+- A member's prompt is due from the team's check-in day and time in the member's own time zone
+  until the end of that ISO week, but only inside the quiet-hours window (Mon-Fri, 08:00-18:00
+  local); before the window opens it waits. Away members, and members who already updated every
+  key result they own this week (or answered the round), are not prompted.
+- One reminder, `remind_after_hours` after the prompt went out, if the member has not answered;
+  also only inside the window and within the same week.
+- A digest is due from the digest day and time (organisation time zone, or the team's override)
+  until the end of that week; a bot that was down over Friday 15:00 sends it once when it
+  comes back, the same week only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WINDOW_START, WINDOW_END = time(8, 0), time(18, 0)
+DEFAULT_REMIND_AFTER_HOURS = 24
+
+PROMPT, REMINDER, TEAM_DIGEST, EXEC_DIGEST = "prompt", "reminder", "team_digest", "exec_digest"
+EXEC_TARGET = "exec"
+COMPLETED = ("done", "no_change", "skipped")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    day: str
+    at: time
+    remind_after_hours: int | None = None
+
+    @classmethod
+    def of(cls, spec: Mapping | None, fallback: Schedule) -> Schedule:
+        """From the stored OKR-file form `{day, time, remind_after_hours}`; None = fallback."""
+        if not spec:
+            return fallback
+        hours, minutes = (int(part) for part in str(spec["time"]).split(":"))
+        return cls(
+            day=str(spec["day"]),
+            at=time(hours, minutes),
+            remind_after_hours=spec.get("remind_after_hours") or fallback.remind_after_hours,
+        )
+
+
+@dataclass
+class MemberState:
+    """One person who owns active key results, as the tick sees them."""
+
+    handle: str
+    timezone: str
+    checkin: Schedule  # the earliest of the schedules of the teams whose key results they own
+    away_until: date | None = None
+    owned_updated_at: list[datetime | None] = field(default_factory=list)
+    round_status: dict[str, str] = field(default_factory=dict)  # period -> checkin_round status
+    prompt_sent_at: dict[str, datetime] = field(default_factory=dict)  # period -> sent
+    reminded: set[str] = field(default_factory=set)  # periods with a reminder row
+
+
+@dataclass(frozen=True)
+class TeamState:
+    slug: str
+    channel: str | None
+    digest: Schedule
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: str
+    target: str
+    period: str
+
+
+def week_of(moment: datetime, zone: str) -> str:
+    year, week, _ = moment.astimezone(ZoneInfo(zone)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(moment: datetime, zone: str) -> datetime:
+    """Monday 00:00 of the moment's ISO week in `zone`, as an aware datetime."""
+    local = moment.astimezone(ZoneInfo(zone))
+    monday = local.date() - timedelta(days=local.weekday())
+    return datetime.combine(monday, time(0), tzinfo=ZoneInfo(zone))
+
+
+def scheduled_moment(moment: datetime, zone: str, schedule: Schedule) -> datetime:
+    """The schedule's day and time in the moment's ISO week, local to `zone`. A wall time that
+    does not exist (the spring-forward gap) is read with the offset before the change, so it
+    lands an hour later; a repeated one (autumn) is the first of the two."""
+    monday = week_start(moment, zone).date()
+    day = monday + timedelta(days=DAYS.index(schedule.day))
+    naive = datetime.combine(day, schedule.at)
+    return _resolve_wall_time(naive, ZoneInfo(zone))
+
+
+def _resolve_wall_time(naive: datetime, zone: ZoneInfo) -> datetime:
+    aware = naive.replace(tzinfo=zone, fold=0)
+    roundtrip = aware.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+    if roundtrip != naive:  # in the gap: fold=0 means "as if before the change"
+        return aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
+    return aware
+
+
+def in_window(moment: datetime, zone: str) -> bool:
+    """Quiet hours: scheduled prompts and reminders only Mon-Fri, 08:00-18:00 local."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return local.weekday() < 5 and WINDOW_START <= local.time() < WINDOW_END
+
+
+def next_window(moment: datetime, zone: str) -> datetime:
+    """The first moment at or after `moment` inside the quiet-hours window."""
+    local = moment.astimezone(ZoneInfo(zone))
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        opens = _resolve_wall_time(datetime.combine(day, WINDOW_START), ZoneInfo(zone))
+        closes = _resolve_wall_time(datetime.combine(day, WINDOW_END), ZoneInfo(zone))
+        if moment < closes:
+            return max(moment, opens)
+    raise AssertionError("a working day comes within a week")
+
+
+def _is_away(member: MemberState, now: datetime) -> bool:
+    if member.away_until is None:
+        return False
+    return now.astimezone(ZoneInfo(member.timezone)).date() <= member.away_until
+
+
+def _answered(member: MemberState, period: str, now: datetime) -> bool:
+    """The member answered this week's round, or updated every key result they own."""
+    if member.round_status.get(period) in COMPLETED:
+        return True
+    since = week_start(now, member.timezone)
+    updated = member.owned_updated_at
+    return bool(updated) and all(u is not None and u >= since for u in updated)
+
+
+def due_for_member(member: MemberState, now: datetime) -> list[Due]:
+    period = week_of(now, member.timezone)
+    if _is_away(member, now) or _answered(member, period, now):
+        return []
+    if not in_window(now, member.timezone):
+        return []
+    sent = member.prompt_sent_at.get(period)
+    if sent is None:
+        if now >= scheduled_moment(now, member.timezone, member.checkin):
+            return [Due(PROMPT, member.handle, period)]
+        return []
+    hours = member.checkin.remind_after_hours or DEFAULT_REMIND_AFTER_HOURS
+    if period not in member.reminded and now >= sent + timedelta(hours=hours):
+        return [Due(REMINDER, member.handle, period)]
+    return []
+
+
+def due_digests(
+    teams: Iterable[TeamState],
+    *,
+    exec_channel: str | None,
+    org_digest: Schedule,
+    zone: str,
+    now: datetime,
+) -> list[Due]:
+    period = week_of(now, zone)
+    due = []
+    if exec_channel and now >= scheduled_moment(now, zone, org_digest):
+        due.append(Due(EXEC_DIGEST, EXEC_TARGET, period))
+    for team in teams:
+        if team.channel and now >= scheduled_moment(now, zone, team.digest):
+            due.append(Due(TEAM_DIGEST, team.slug, period))
+    return due
+
+
+def next_prompt(member: MemberState, now: datetime) -> datetime | None:
+    """When this member's next scheduled prompt goes out (None: not while away, unknown)."""
+    period = week_of(now, member.timezone)
+    moment = scheduled_moment(now, member.timezone, member.checkin)
+    if member.prompt_sent_at.get(period) or now > moment and _answered(member, period, now):
+        moment = scheduled_moment(now + timedelta(days=7), member.timezone, member.checkin)
+    return next_window(max(moment, now), member.timezone)
+
+
+def next_digest(schedule: Schedule, zone: str, now: datetime, sent_this_week: bool) -> datetime:
+    moment = scheduled_moment(now, zone, schedule)
+    if sent_this_week:
+        moment = scheduled_moment(now + timedelta(days=7), zone, schedule)
+    return max(moment, now)

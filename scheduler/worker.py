@@ -1,0 +1,250 @@
+"""The delivery worker: claims outbox rows and sends them, a bounded number at a time.
+
+Each row is retried on its own: a 429 waits its own Retry-After, a send with an unknown outcome
+is marked uncertain (the next attempt reconciles first), a send that cannot succeed fails for
+good at once with its error kept. Leases of rows in flight are renewed while they are sent, so
+only a dead worker's rows are taken over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+
+from bot.delivery import (
+    DigestParts,
+    OutcomeUnknown,
+    PermanentFailure,
+    RateLimited,
+    Sender,
+    Unreachable,
+)
+from scheduler.outbox import FAILED, SENT, OutboxStore, key_of, worker_name
+from scheduler.plan import EXEC_DIGEST, PROMPT, REMINDER
+from storage import repo
+from storage.models import Outbox, Person
+
+log = logging.getLogger("okrbot.delivery")
+MAX_ATTEMPTS = 8
+BACKOFF_CAP = 300.0
+
+# (kind, target) -> (channel, the digest's parts), or None when there is nothing to post
+DigestSource = Callable[[str, str], Awaitable[tuple[str, DigestParts] | None]]
+
+
+@dataclass
+class Senders:
+    """The configured platforms, in the order a person's platform is looked for."""
+
+    by_platform: dict[str, Sender] = field(default_factory=dict)
+
+    async def for_person(self, person: Person) -> Sender | None:
+        for sender in self.by_platform.values():
+            if await sender.reaches(person):
+                return sender
+        return None
+
+    def for_channel(self, channel: str) -> tuple[Sender | None, str]:
+        """`teams:<conversation id>` is a Teams channel; anything else a Slack channel id."""
+        if channel.startswith("teams:"):
+            return self.by_platform.get("teams"), channel.removeprefix("teams:")
+        return self.by_platform.get("slack"), channel
+
+
+def backoff(attempts: int) -> float:
+    return min(2.0 ** max(attempts - 1, 0), BACKOFF_CAP)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: OutboxStore,
+        senders: Senders,
+        *,
+        digests: DigestSource | None = None,
+        concurrency: int = 8,
+        max_attempts: int = MAX_ATTEMPTS,
+        metrics=None,
+        name: str | None = None,
+    ) -> None:
+        self.store = store
+        self.senders = senders
+        self.digests = digests
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.metrics = metrics
+        self.name = name or worker_name()
+        self._inflight: dict[int, asyncio.Task] = {}
+        self._wake = asyncio.Event()
+
+    # -- loops ---------------------------------------------------------------------------------
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def pump(self, ids: Collection[int] | None = None) -> int:
+        """Claim what fits in the free slots and start sending it; returns how many."""
+        free = self.concurrency - len(self._inflight)
+        rows = await self.store.claim(self.name, free, ids=ids)
+        for row in rows:
+            task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
+            self._inflight[row.id] = task
+            task.add_done_callback(lambda _t, row_id=row.id: self._inflight.pop(row_id, None))
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event, *, poll: float = 1.0) -> None:
+        """The server's loop: deliver whatever is due until `stop`, then finish what is in
+        flight (graceful shutdown never abandons a half-sent row)."""
+        renewing = asyncio.create_task(self._renew_leases(stop))
+        try:
+            while not stop.is_set():
+                try:
+                    await self.pump()
+                except Exception:
+                    log.exception("outbox claim failed; trying again")
+                await self._sleep(poll, stop)
+        finally:
+            await self.finish()
+            renewing.cancel()
+
+    async def deliver(self, ids: Collection[int], *, within: float = 60.0) -> list[Outbox]:
+        """Deliver these rows now (the CLI): retries as they come due, for up to `within`
+        seconds; rows another process is sending are waited for. Returns the rows as left."""
+        ids = set(ids)
+        deadline = time.monotonic() + within
+        stop = asyncio.Event()
+        renewing = asyncio.create_task(self._renew_leases(stop))
+        try:
+            while True:
+                await self.pump(ids)
+                rows = await self.store.rows(ids)
+                open_ids = {r.id for r in rows if r.state not in (SENT, FAILED)}
+                if not open_ids or time.monotonic() >= deadline:
+                    break
+                if self._inflight:
+                    done, _ = await asyncio.wait(set(self._inflight.values()), timeout=0.5)
+                    continue
+                due = await self.store.next_due(open_ids)
+                wait = 0.5
+                if due is not None:
+                    wait = max(0.05, (due - self.store.clock()).total_seconds())
+                await asyncio.sleep(min(wait, 1.0, max(0.0, deadline - time.monotonic())))
+        finally:
+            await self.finish()
+            stop.set()
+            renewing.cancel()
+        return await self.store.rows(ids)
+
+    async def finish(self) -> None:
+        if self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+
+    async def _sleep(self, seconds: float, stop: asyncio.Event) -> None:
+        self._wake.clear()
+        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+
+    async def _renew_leases(self, stop: asyncio.Event) -> None:
+        period = self.store.lease.total_seconds() / 3
+        while not stop.is_set():
+            await asyncio.sleep(period)
+            try:
+                await self.store.renew(self.name, list(self._inflight))
+            except Exception:
+                log.exception("renewing outbox leases failed")
+
+    # -- one row -------------------------------------------------------------------------------
+    async def _deliver(self, row: Outbox) -> None:
+        platform = row.platform
+        try:
+            platform, result = await self._send(row)
+        except RateLimited as exc:
+            await self._again(row, exc.retry_after, str(exc), uncertain=False, platform=platform)
+        except OutcomeUnknown as exc:
+            await self._again(row, backoff(row.attempts), str(exc), True, platform)
+        except PermanentFailure as exc:
+            await self._fail(row, str(exc), platform)
+        except Exception as exc:
+            log.exception("sending %s failed unexpectedly", key_of(row))
+            await self._again(row, backoff(row.attempts), _describe(exc), True, platform)
+        else:
+            if await self.store.sent(row, result, platform=platform):
+                log.info("sent %s via %s", key_of(row), platform)
+                self._count("prompt_sent", platform, row.kind)
+            else:
+                log.warning("%s was sent but its claim had passed to another worker", key_of(row))
+
+    async def _send(self, row: Outbox) -> tuple[str | None, dict]:
+        key = key_of(row)
+        if row.kind in (PROMPT, REMINDER):
+            async with self.store.db.session() as session:
+                person = await repo.person_by(session, handle=row.target)
+            if person is None:
+                raise PermanentFailure(f"no person {row.target!r} in the OKRs")
+            sender = await self.senders.for_person(person)
+            if sender is None:
+                raise Unreachable(f"{row.target} has no Slack or Teams account the bot can use")
+            row.platform = sender.platform
+            result = await sender.send_prompt(
+                person, key=key, reminder=row.kind == REMINDER, uncertain=row.uncertain
+            )
+            return sender.platform, result
+        if self.digests is None:
+            raise PermanentFailure("digests are not available in this process")
+        found = await self.digests(row.kind, row.target)
+        if found is None:
+            what = "exec_channel" if row.kind == EXEC_DIGEST else f"team {row.target!r}"
+            raise PermanentFailure(f"nothing to post: no channel for {what}")
+        channel, parts = found
+        sender, channel_id = self.senders.for_channel(channel)
+        if sender is None:
+            raise PermanentFailure(f"no platform configured for channel {channel}")
+        row.platform = sender.platform
+
+        async def checkpoint(progress: dict) -> None:
+            await self.store.checkpoint(row, progress, platform=sender.platform)
+
+        result = await sender.send_digest(
+            channel_id,
+            parts,
+            key=key,
+            uncertain=row.uncertain,
+            progress=dict(row.result or {}),
+            checkpoint=checkpoint,
+        )
+        return sender.platform, result
+
+    async def _again(self, row, delay, error, uncertain, platform) -> None:
+        if row.attempts >= self.max_attempts:
+            await self._fail(row, f"gave up after {row.attempts} attempts: {error}", platform)
+            return
+        log.warning(
+            "%s: attempt %d failed (%s); retrying in %.1f s",
+            key_of(row),
+            row.attempts,
+            error,
+            delay,
+        )
+        await self.store.retry(
+            row, delay=delay, error=error, uncertain=uncertain, platform=platform
+        )
+
+    async def _fail(self, row, error, platform) -> None:
+        log.error("%s failed for good: %s", key_of(row), error)
+        await self.store.failed(row, error=error, platform=platform)
+        self._count("prompt_failed", platform or "none", row.kind)
+
+    def _count(self, name: str, platform: str | None, kind: str) -> None:
+        if self.metrics is not None:
+            getattr(self.metrics, name)(platform or "none", kind)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -1,0 +1,62 @@
+"""A small organisation spread over three time zones, for the schedule and outbox tests.
+
+Anna is in Copenhagen, Bob in New York, Kenji in Tokyo; Pia (Copenhagen) is away until the
+end of November. Check-ins on Monday 09:30 local, reminders 24 hours later, digests on Friday
+15:00 Copenhagen time to `C0EXEC` and to the marketing channel `C0MKT`. The period runs from
+October 2026 to June 2027, across the European and US daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.okrs import parse_okr_text
+from bot.okrsync import import_document
+
+OKRS = """
+organization: Nordlys Retail
+period: 2026-10-01..2027-06-30
+timezone: Europe/Copenhagen
+locale: en
+exec_channel: "C0EXEC"
+checkin: {day: mon, time: "09:30", remind_after_hours: 24}
+digest: {day: fri, time: "15:00"}
+people:
+  - {id: ceo, name: Kirsten Dahl, email: kirsten@nordlys.example, slack: U0CEO, role: admin}
+  - {id: anna, name: Anna Holm, email: anna@nordlys.example, slack: U0ANNA}
+  - {id: bob, name: Bob Stone, email: bob@nordlys.example, slack: U0BOB, timezone: America/New_York}
+  - {id: kenji, name: Kenji Sato, email: kenji@nordlys.example, slack: U0KENJI, timezone: Asia/Tokyo}
+  - {id: pia, name: Pia Lund, email: pia@nordlys.example, slack: U0PIA}
+teams:
+  - {slug: company, name: Nordlys, leads: [ceo]}
+  - {slug: marketing, name: Marketing, parent: company, channel: "C0MKT", leads: [anna], members: [bob, kenji, pia]}
+objectives:
+  - id: CO-1
+    team: company
+    title: Grow revenue by 20%
+    key_results:
+      - {id: CO-1.1, title: Annual revenue, unit: DKK, start: 50000000, target: 60000000, owner: ceo}
+  - id: MKT-1
+    team: marketing
+    title: Turn in-store data into segmented campaigns
+    aligned_to: CO-1
+    key_results:
+      - {id: MKT-1.1, title: Segmented campaigns launched, unit: campaigns, start: 0, target: 12, owner: anna}
+      - {id: MKT-1.2, title: Email subscribers, start: 2000, target: 10000, owner: bob}
+      - {id: MKT-1.3, title: Store sign-ups, start: 0, target: 500, owner: kenji}
+      - {id: MKT-1.4, title: Loyalty programme launched, type: binary, owner: pia}
+"""
+
+SLACK_USERS = {
+    "U0CEO": {"email": "kirsten@nordlys.example", "tz": "Europe/Copenhagen"},
+    "U0ANNA": {"email": "anna@nordlys.example", "tz": "Europe/Copenhagen"},
+    "U0BOB": {"email": "bob@nordlys.example", "tz": "America/New_York"},
+    "U0KENJI": {"email": "kenji@nordlys.example", "tz": "Asia/Tokyo"},
+    "U0PIA": {"email": "pia@nordlys.example", "tz": "Europe/Copenhagen"},
+}
+
+
+async def load_world(db, imported_at: datetime, text: str = OKRS) -> None:
+    doc = parse_okr_text(text, "okrs.yaml")
+    async with db.transaction() as session:
+        await import_document(session, doc, now=imported_at)
