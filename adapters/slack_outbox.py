@@ -10,7 +10,6 @@ sent. Outbox sends use a client without slack_sdk's retry handlers, which would 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -53,7 +52,7 @@ PERMANENT = {
     "invalid_blocks",
     "invalid_metadata_format",
 }
-HISTORY_WINDOW = timedelta(days=8)  # a period is a week: an older message cannot be this one
+HISTORY_PAGES = 5  # of 200 messages: how far back a reconciliation looks
 
 
 class SlackSender:
@@ -72,7 +71,10 @@ class SlackSender:
         self.clock = clock or slack.core.clock
         # no retry handlers: a re-send after a 5xx must be reconciled first
         self.client = AsyncWebClient(
-            token=slack.client.token, base_url=slack.client.base_url, timeout=30
+            token=slack.client.token,
+            base_url=slack.client.base_url,
+            timeout=30,
+            retry_handlers=[],  # not even the default one for lost connections
         )
         self.workspace = RateLimiter(rate)
         self.channels = KeyedRateLimiter(channel_rate)
@@ -182,14 +184,13 @@ class SlackSender:
         return first
 
     async def _find(self, channel: str, key: str) -> str | None:
-        """The ts of the message carrying `key` in the channel's recent history."""
-        oldest = (self.clock() - HISTORY_WINDOW).timestamp()
+        """The ts of the message carrying `key` among the channel's recent messages (newest
+        first; a week's prompt or digest is never far down)."""
         cursor = None
-        while True:
+        for _ in range(HISTORY_PAGES):
             response = await self._call(
                 self.client.conversations_history,
                 channel=channel,
-                oldest=f"{oldest:.6f}",
                 include_all_metadata=True,
                 limit=200,
                 cursor=cursor,
@@ -199,7 +200,8 @@ class SlackSender:
                     return message["ts"]
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
-                return None
+                break
+        return None
 
     async def _thread_keys(self, channel: str, ts: str) -> set[str]:
         response = await self._call(

@@ -37,6 +37,17 @@ async def teams(session: AsyncSession) -> list[Team]:
     )
 
 
+# what finding a team by its slug or name needs: light rows with the attributes of a Team
+TEAM_INDEX_COLUMNS = (Team.id, Team.slug, Team.name, Team.parent_id, Team.position)
+
+
+async def team_index(session: AsyncSession) -> list:
+    """Every live team as a light row (id, slug, name, parent_id, position), in the order of
+    `teams()`: an answer about one team finds it here without loading every team's whole row."""
+    query = select(*TEAM_INDEX_COLUMNS).where(Team.archived.is_(False))
+    return list(await session.execute(query.order_by(Team.position, Team.id)))
+
+
 async def person_by(session: AsyncSession, **criteria: str) -> Person | None:
     """One live person by a unique attribute, e.g. `person_by(s, handle="anna")`."""
     ((name, value),) = criteria.items()
@@ -277,3 +288,14 @@ async def any_reference(session: AsyncSession, platform: str) -> ConversationRef
         .limit(1)
     )
     return (await session.execute(query)).scalars().first()
+
+
+async def conversation_reference(
+    session: AsyncSession, platform: str, conversation_id: str
+) -> ConversationReference | None:
+    """A conversation the bot has seen, by its platform id (e.g. a Teams channel)."""
+    query = select(ConversationReference).where(
+        ConversationReference.platform == platform,
+        ConversationReference.conversation_id == conversation_id,
+    )
+    return (await session.execute(query.limit(1))).scalars().first()

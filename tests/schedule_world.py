@@ -8,7 +8,7 @@ October 2026 to June 2027, across the European and US daylight-saving changes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from bot.okrs import parse_okr_text
 from bot.okrsync import import_document
@@ -56,7 +56,14 @@ SLACK_USERS = {
 }
 
 
-async def load_world(db, imported_at: datetime, text: str = OKRS) -> None:
+def around(today: date) -> str:
+    """A period from two months before `today` to half a year after it."""
+    return f"{today - timedelta(days=60)}..{today + timedelta(days=180)}"
+
+
+async def load_world(db, imported_at: datetime, text: str = OKRS, period: str | None = None):
+    if period is not None:
+        text = text.replace("period: 2026-10-01..2027-06-30", f"period: {period}")
     doc = parse_okr_text(text, "okrs.yaml")
     async with db.transaction() as session:
         await import_document(session, doc, now=imported_at)

@@ -1,0 +1,170 @@
+"""`okrbot checkin send` and `okrbot digest post|show` as an operator runs them: subprocesses
+against a fake Slack on 127.0.0.1 and a real database (SQLite file and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from storage.models import Outbox, Person
+from tests.fake_slack import FakeSlack
+from tests.schedule_world import SLACK_USERS, around, load_world
+
+OKRBOT = str(Path(sys.executable).with_name("okrbot"))
+PEOPLE = ("ceo", "anna", "bob", "kenji")  # pia is away
+
+
+def env_for(db_url: str, slack: FakeSlack, tmp_path: Path) -> dict:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "OKRBOT_"))
+    }
+    env.update(
+        DATABASE_URL=db_url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET="secret",
+        SLACK_API_URL=slack.url,
+        OKRBOT_LOG_LEVEL="WARNING",
+        OKRBOT_SLACK_RATE="200",
+        OKRBOT_SLACK_CHANNEL_RATE="200",
+    )
+    return env
+
+
+async def okrbot(*args: str, env: dict, cwd: Path) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        OKRBOT, *args, env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    return process.returncode, out.decode(), err.decode()
+
+
+def prompts(slack: FakeSlack) -> list[str]:
+    keys = []
+    for channel, messages in slack.messages.items():
+        if channel.startswith("DU0"):
+            keys += [m["metadata"]["event_payload"]["key"] for m in messages if "metadata" in m]
+    return sorted(keys)
+
+
+def week(zone: str) -> str:
+    from scheduler.plan import week_of
+
+    return week_of(datetime.now(UTC), zone)
+
+
+def expected_prompts() -> list[str]:
+    zones = {"ceo": "Europe/Copenhagen", "anna": "Europe/Copenhagen",
+             "bob": "America/New_York", "kenji": "Asia/Tokyo"}
+    return sorted(f"prompt/{who}/{week(zone)}" for who, zone in zones.items())
+
+
+@pytest.fixture
+async def world(db, db_url):
+    today = datetime.now(UTC).date()
+    await load_world(db, datetime.now(UTC) - timedelta(days=30), period=around(today))
+    async with db.transaction() as session:
+        await session.execute(
+            update(Person).where(Person.handle == "pia")
+            .values(away_until=today + timedelta(days=10))
+        )
+    return db
+
+
+async def test_checkin_send_prompts_everyone_once_whatever_is_run_again(world, db_url, tmp_path):
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        env = env_for(db_url, slack, tmp_path)
+        code, out, err = await okrbot("checkin", "send", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert "pia: away until" in out and out.count(": sent via slack") == 4
+        assert prompts(slack) == expected_prompts()
+        code, out, err = await okrbot("checkin", "send", "--team", "marketing", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert out.count("sent before via slack") == 3  # anna, bob, kenji
+        assert prompts(slack) == expected_prompts()
+
+
+async def test_checkin_send_for_one_member_and_bad_choices(world, db_url, tmp_path):
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        env = env_for(db_url, slack, tmp_path)
+        code, out, err = await okrbot("checkin", "send", "--member", "bob", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert prompts(slack) == [f"prompt/bob/{week('America/New_York')}"]
+        code, _, err = await okrbot("checkin", "send", "--team", "nope", env=env, cwd=tmp_path)
+        assert code == 2 and err.strip() == "okrbot: no team 'nope' in the OKRs"
+        code, _, err = await okrbot("checkin", "send", "--member", "zed", env=env, cwd=tmp_path)
+        assert code == 2 and "no person 'zed'" in err
+
+
+async def test_a_failure_for_good_exits_1_naming_it_and_the_rest_is_sent(world, db_url, tmp_path):
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        slack.fail("chat.postMessage", error="channel_not_found")
+        env = env_for(db_url, slack, tmp_path)
+        code, out, err = await okrbot("checkin", "send", env=env, cwd=tmp_path)
+        assert code == 1
+        (line,) = [x for x in err.splitlines() if x.startswith("okrbot:")]
+        assert line.startswith("okrbot: prompt ") and "failed: Slack: channel_not_found" in line
+        assert len(prompts(slack)) == 3
+        # a later run does not retry what failed for good, and still says so
+        code, _, err = await okrbot("checkin", "send", env=env, cwd=tmp_path)
+        assert code == 1 and "channel_not_found" in err and len(prompts(slack)) == 3
+
+
+async def test_two_runs_started_at_once_prompt_everyone_exactly_once(world, db_url, tmp_path):
+    async with FakeSlack(users=SLACK_USERS, latency=0.05) as slack:
+        slack.fail("chat.postMessage", status=500, accepted=True, times=2)
+        env = env_for(db_url, slack, tmp_path)
+        first, second = await asyncio.gather(
+            okrbot("checkin", "send", env=env, cwd=tmp_path),
+            okrbot("checkin", "send", env=env, cwd=tmp_path),
+        )
+        assert first[0] == 0 and second[0] == 0, (first, second)
+        assert prompts(slack) == expected_prompts()
+
+
+async def test_digest_post_threads_the_teams_under_the_headline_once(world, db_url, tmp_path):
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        env = env_for(db_url, slack, tmp_path)
+        code, out, err = await okrbot("digest", "post", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert "exec_digest exec" in out and "team_digest marketing" in out
+        (headline, *replies) = slack.messages["C0EXEC"]
+        assert "thread_ts" not in headline
+        assert [r["thread_ts"] for r in replies] == [headline["ts"]] * len(replies)
+        keys = [r["metadata"]["event_payload"]["key"] for r in replies if "metadata" in r]
+        assert keys == [f"exec_digest/exec/{week('Europe/Copenhagen')}#{s}"
+                        for s in ("company", "marketing")]
+        (chart,) = slack.files.values()
+        assert chart["content"].startswith(b"\x89PNG") and chart["channels"] == ["C0EXEC"]
+        assert len(slack.messages["C0MKT"]) == 1
+        code, out, _ = await okrbot("digest", "post", "--exec", env=env, cwd=tmp_path)
+        assert code == 0 and "sent before" in out
+        assert len(slack.messages["C0EXEC"]) == 1 + len(replies)
+        async with world.session() as session:
+            rows = (await session.execute(select(Outbox))).scalars().all()
+        assert sorted(r.kind for r in rows) == ["exec_digest", "team_digest"]
+
+
+async def test_digest_show_prints_without_sending(world, db_url, tmp_path):
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        env = env_for(db_url, slack, tmp_path)
+        code, out, err = await okrbot("digest", "show", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert "Marketing" in out and "MKT-1" in out
+        code, out, err = await okrbot("digest", "show", "--team", "marketing", env=env,
+                                      cwd=tmp_path)
+        assert code == 0 and "MKT-1.2" in out
+        code, _, err = await okrbot("digest", "show", "--team", "x", "--exec", env=env,
+                                    cwd=tmp_path)
+        assert code == 2
+        assert slack.calls_to("chat.postMessage") == []
+
+
+def test_today_is_inside_the_world_period():
+    assert around(date(2026, 11, 22)) == "2026-09-23..2027-05-21"

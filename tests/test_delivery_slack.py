@@ -1,0 +1,126 @@
+"""Outbox delivery to Slack over its Web API (a fake on 127.0.0.1): every prompt exactly once
+through 429 and 500 storms, lost answers and a sender that died mid-send; errors that cannot
+succeed fail for good with the error kept."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from adapters.slack import SlackAdapter, slack_client
+from adapters.slack_outbox import EVENT_TYPE, SlackSender
+from bot.clock import system_clock
+from bot.core import Core
+from scheduler.outbox import FAILED, SENT, OutboxStore
+from scheduler.plan import Due
+from scheduler.worker import DeliveryWorker, Senders
+from tests.fake_slack import FakeSlack
+from tests.schedule_world import SLACK_USERS, load_world
+
+PEOPLE = ("ceo", "anna", "bob", "kenji", "pia")
+
+
+def parts(slack: FakeSlack, channel_prefix: str = "DU0") -> list[str]:
+    """The outbox keys of the messages Slack stored, one entry per stored message."""
+    out = []
+    for channel, messages in slack.messages.items():
+        if channel.startswith(channel_prefix):
+            out += [m["metadata"]["event_payload"]["key"] for m in messages if "metadata" in m]
+    return sorted(out)
+
+
+def make(db, slack, *, name=None, lease=30.0, concurrency=4):
+    core = Core(db, system_clock)
+    adapter = SlackAdapter(core, slack_client("xoxb-test", slack.url), signing_secret="s")
+    store = OutboxStore(db, system_clock, lease_seconds=lease)
+    sender = SlackSender(adapter, rate=500, channel_rate=500)
+    return store, DeliveryWorker(store, Senders({"slack": sender}), concurrency=concurrency,
+                                 name=name)
+
+
+async def enqueue_prompts(store, week: str) -> list[int]:
+    return await store.enqueue([Due("prompt", who, week) for who in PEOPLE])
+
+
+def this_week() -> str:
+    year, week, _ = datetime.now(UTC).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def test_prompts_go_out_once_each_with_their_key(db):
+    await load_world(db, datetime.now(UTC) - timedelta(days=30))
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        store, worker = make(db, slack)
+        ids = await enqueue_prompts(store, this_week())
+        rows = await worker.deliver(ids)
+        assert {r.state for r in rows} == {SENT}
+        assert parts(slack) == sorted(f"prompt/{p}/{this_week()}" for p in PEOPLE)
+        # delivering again sends nothing
+        await worker.deliver(await enqueue_prompts(store, this_week()))
+        assert len(parts(slack)) == len(PEOPLE)
+        call = slack.calls_to("chat.postMessage")[0]
+        assert call.params["metadata"]["event_type"] == EVENT_TYPE
+
+
+async def test_a_429_and_500_storm_delivers_everything_exactly_once(db):
+    await load_world(db, datetime.now(UTC) - timedelta(days=30))
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        slack.fail("chat.postMessage", status=429, retry_after=1, times=3)
+        slack.fail("chat.postMessage", status=500, accepted=True, times=2)  # stored, answer lost
+        slack.fail("chat.postMessage", status=503, times=2)  # not stored
+        slack.fail("chat.postMessage", disconnect=True, accepted=True)
+        store, worker = make(db, slack)
+        rows = await worker.deliver(await enqueue_prompts(store, this_week()), within=30)
+        assert {r.state for r in rows} == {SENT}, [(r.target, r.last_error) for r in rows]
+        assert parts(slack) == sorted(f"prompt/{p}/{this_week()}" for p in PEOPLE)
+        reconciled = [r for r in rows if (r.result or {}).get("reconciled")]
+        assert len(reconciled) == 3  # the accepted 500s and the dropped connection
+        assert slack.calls_to("conversations.history")
+
+
+async def test_errors_that_cannot_succeed_fail_at_once_with_the_error_kept(db):
+    await load_world(db, datetime.now(UTC) - timedelta(days=30))
+    users = {k: v for k, v in SLACK_USERS.items()}
+    async with FakeSlack(users=users) as slack:
+        slack.fail("conversations.open", error="user_not_found")
+        store, worker = make(db, slack, concurrency=1)
+        rows = await worker.deliver(await enqueue_prompts(store, this_week()))
+        failed = [r for r in rows if r.state == FAILED]
+        assert [(r.target, r.last_error, r.attempts) for r in failed] == [
+            ("ceo", "Slack: user_not_found", 1)
+        ]
+        assert sum(r.state == SENT for r in rows) == len(PEOPLE) - 1
+
+
+async def test_a_send_whose_worker_died_is_reconciled_not_repeated(db):
+    """The worker died after Slack stored the prompt and before the outbox recorded it: the
+    next worker takes the row over when the lease runs out and finds it in the DM."""
+    await load_world(db, datetime.now(UTC) - timedelta(days=30))
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        store, worker = make(db, slack, lease=1.0)
+        (row_id,) = await store.enqueue([Due("prompt", "anna", this_week())])
+        (claimed,) = await store.claim("dead-worker", 1)  # it claimed, sent, and died
+        message = {"event_type": EVENT_TYPE,
+                   "event_payload": {"key": f"prompt/anna/{this_week()}", "part": 0}}
+        await slack_client("xoxb-test", slack.url).chat_postMessage(
+            channel="U0ANNA", text="prompt", metadata=message)
+        await asyncio.sleep(1.1)
+        (row,) = await worker.deliver([row_id], within=10)
+        assert row.state == SENT and row.result["reconciled"] and row.attempts == 2
+        assert parts(slack) == [f"prompt/anna/{this_week()}"]
+
+
+async def test_a_person_without_any_platform_is_reported_unreachable(db):
+    await load_world(db, datetime.now(UTC) - timedelta(days=30))
+    async with FakeSlack(users={}) as slack:
+        store, worker = make(db, slack)
+        core = Core(db, system_clock)
+        person = await core.person(handle="anna")
+        async with db.transaction() as session:
+            from storage.models import Person
+
+            row = await session.get(Person, person.id)
+            row.slack_id, row.email = None, None
+        (row_id,) = await store.enqueue([Due("prompt", "anna", this_week())])
+        (row,) = await worker.deliver([row_id])
+        assert row.state == FAILED and row.last_error.startswith("unreachable:")
