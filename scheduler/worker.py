@@ -137,6 +137,13 @@ class DeliveryWorker:
             renewing.cancel()
         return await self.store.rows(ids)
 
+    async def drain(self) -> None:
+        """Send everything claimable now, until nothing is (what the server's loop does over
+        one quiet moment)."""
+        while await self.pump() or self._inflight:
+            if self._inflight:
+                await asyncio.wait(set(self._inflight.values()), timeout=0.5)
+
     async def finish(self) -> None:
         if self._inflight:
             await asyncio.gather(*self._inflight.values(), return_exceptions=True)

@@ -4,6 +4,7 @@ minute; the whole path (tick -> outbox -> worker -> fake Slack) with a moving cl
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import update
 from adapters.slack import SlackAdapter, slack_client
 from adapters.slack_outbox import EVENT_TYPE, SlackSender
 from bot.core import Core
+from bot.digest_source import digest_source
 from scheduler.outbox import OutboxStore
 from scheduler.plan import (
     MemberState,
@@ -136,7 +138,8 @@ class World:
         out = []
         for call in self.slack.calls_to("chat.postMessage"):
             meta = call.params.get("metadata") or {}
-            if call.ok and meta.get("event_type") == EVENT_TYPE:
+            direct = str(call.params["channel"]).startswith("DU0")
+            if call.ok and direct and meta.get("event_type") == EVENT_TYPE:
                 out.append((call.params["channel"], meta["event_payload"]["key"]))
         return out
 
@@ -144,11 +147,9 @@ class World:
         self.clock.now = start
         while self.clock.now <= end:
             dues = await tick(self.store, self.clock.now)
-            if dues:
-                ids = await self.store.ids_of(dues)
-                await self.worker.deliver(ids, within=10)
-                if log is not None:
-                    log.extend((d.kind, d.target, d.period, self.clock.now) for d in dues)
+            await self.worker.drain()  # as the server's worker loop does
+            if dues and log is not None:
+                log.extend((d.kind, d.target, d.period, self.clock.now) for d in dues)
             self.clock.now += step
 
 
@@ -157,7 +158,9 @@ def make_world(db, slack, clock) -> World:
     adapter = SlackAdapter(core, slack_client("xoxb-test", slack.url), signing_secret="s")
     sender = SlackSender(adapter, rate=1000, channel_rate=1000)
     store = OutboxStore(db, clock)
-    worker = DeliveryWorker(store, Senders({"slack": sender}), concurrency=4)
+    worker = DeliveryWorker(
+        store, Senders({"slack": sender}), digests=digest_source(db, clock), concurrency=4
+    )
     return World(db, slack, clock, store, worker)
 
 
@@ -190,3 +193,80 @@ async def test_a_week_of_prompts_and_reminders_in_three_time_zones(db):
         for who in ("anna", "bob", "ceo", "kenji")
     )
     assert all(channel.startswith("DU0") for channel, _ in world.prompts())
+
+
+async def test_a_restart_in_the_middle_of_a_round_misses_nothing_and_doubles_nothing(db):
+    clock = Clock(utc(2026, 11, 1))
+    await load_world(db, utc(2026, 10, 1))
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        first = make_world(db, slack, clock)
+        # Monday: Tokyo's prompt goes out at 00:30 UTC, then the process dies at 08:00 UTC,
+        # in the middle of sending Copenhagen's prompts (one claimed, never finished)
+        await first.run(utc(2026, 11, 2, 0), utc(2026, 11, 2, 8, 15))
+        assert sorted(k for _, k in first.prompts()) == ["prompt/kenji/2026-W45"]
+        clock.now = utc(2026, 11, 2, 8, 30)
+        await tick(first.store, clock.now)
+        (claimed, *_) = await first.store.claim("died", 1)
+        # down for two hours; a new process (new worker) starts and carries on
+        second = make_world(db, slack, clock)
+        await second.run(utc(2026, 11, 2, 10, 30), utc(2026, 11, 3, 18))
+    keys = sorted(k for _, k in second.prompts())
+    everyone = ("anna", "bob", "ceo", "kenji", "pia")
+    assert keys == sorted(
+        [f"prompt/{w}/2026-W45" for w in everyone] + [f"reminder/{w}/2026-W45" for w in everyone]
+    )
+    assert claimed.target in ("anna", "ceo")
+
+
+async def test_a_bot_down_over_fridays_digest_sends_it_once_on_return_same_week_only(db):
+    clock = Clock(utc(2026, 11, 1))
+    await load_world(db, utc(2026, 10, 1))
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        world = make_world(db, slack, clock)
+        log: list = []
+        # down from Friday 13:00 to Saturday 10:00 Copenhagen time (digest time: Fri 15:00)
+        await world.run(utc(2026, 11, 6, 9), utc(2026, 11, 6, 12), log=log)
+        assert not [e for e in log if e[0].endswith("digest")]
+        await world.run(utc(2026, 11, 7, 9), utc(2026, 11, 8, 22), log=log)
+        digests = [(kind, target, period, when) for kind, target, period, when in log
+                   if kind.endswith("digest")]
+        assert digests == [
+            ("exec_digest", "exec", "2026-W45", utc(2026, 11, 7, 9)),
+            ("team_digest", "marketing", "2026-W45", utc(2026, 11, 7, 9)),
+        ]
+        # down over the whole of the next Friday and back on Monday: that week's digest is
+        # not sent late into the following week
+        await world.run(utc(2026, 11, 16, 7), utc(2026, 11, 16, 9), log=log)
+        assert [e for e in log if e[0].endswith("digest")] == [
+            (k, t, p, w) for k, t, p, w in digests
+        ]
+        heads = [m for m in slack.messages["C0EXEC"] if "thread_ts" not in m]
+        assert len(heads) == 1
+        assert len(slack.messages["C0MKT"]) == 1
+
+
+async def test_two_schedulers_and_two_workers_on_one_database_send_everything_once(db, db_url):
+    from storage.db import Database
+
+    clock = Clock(utc(2026, 11, 1))
+    await load_world(db, utc(2026, 10, 1))
+    other_db = Database(db_url)
+    try:
+        async with FakeSlack(users=SLACK_USERS, latency=0.01) as slack:
+            one, two = make_world(db, slack, clock), make_world(other_db, slack, clock)
+            moment = utc(2026, 11, 1, 23)
+            while moment <= utc(2026, 11, 7, 12):
+                clock.now = moment
+                await asyncio.gather(tick(one.store, moment), tick(two.store, moment))
+                await asyncio.gather(one.worker.drain(), two.worker.drain())
+                moment += timedelta(minutes=30)
+        keys = sorted(k for _, k in one.prompts())
+        assert keys == sorted(
+            [f"{kind}/{w}/2026-W45" for kind in ("prompt", "reminder")
+             for w in ("anna", "bob", "ceo", "kenji", "pia")]
+        )
+        heads = [m for m in slack.messages["C0EXEC"] if "thread_ts" not in m]
+        assert len(heads) == 1 and len(slack.messages["C0MKT"]) == 1
+    finally:
+        await other_db.dispose()
+
