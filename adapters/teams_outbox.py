@@ -81,11 +81,12 @@ class TeamsSender:
 
     async def _new_conversation(self, person: Person, activities: list[Activity]) -> dict:
         """SPEC §8: a member in a tenant the bot has seen gets a new 1:1 conversation."""
-        known = await self.core.any_conversation(PLATFORM)
+        async with self.core.db.session() as session:
+            known = await repo.any_reference(session, PLATFORM)
         if known is None or not person.teams_aad_id:
             raise Unreachable(f"{person.handle} has no Teams conversation with the bot yet")
-        seen = ConversationReference().deserialize(known)
-        tenant = getattr(seen.conversation, "tenant_id", None)
+        seen = ConversationReference().deserialize(known.reference)
+        tenant = known.tenant_id or getattr(seen.conversation, "tenant_id", None)
         parameters = ConversationParameters(
             is_group=False,
             bot=seen.bot,
