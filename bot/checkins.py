@@ -30,6 +30,7 @@ from bot.clock import Clock, iso_week, local_date
 from bot.i18n import t
 from bot.i18n.formats import format_ago
 from bot.messages import Message
+from bot.metrics import Metrics
 from bot.parsing import (
     CLARIFY,
     UPDATES,
@@ -68,9 +69,8 @@ class _Ctx:
 
 
 class Checkins:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
-        self.clock = clock
+    def __init__(self, db: Database, clock: Clock, metrics: Metrics) -> None:
+        self.db, self.clock, self.metrics = db, clock, metrics
 
     async def _ctx(self, session: AsyncSession, person: Person) -> _Ctx:
         person = await session.get(Person, person.id)  # as it is now, not as the caller saw it
@@ -140,6 +140,7 @@ class Checkins:
             if result is None:
                 result = parse_reply(text, krs, ctx.view.locale)
             self._record(raw, result, text)
+            self.metrics.reply_parsed(result.status)
             return await self._apply(ctx, result, source=source, raw_id=raw_id)
 
     @staticmethod
@@ -251,6 +252,7 @@ class Checkins:
             if checkin is not None:
                 checkin.status, checkin.completed_at = "done", now
         ctx.view.people[person.id] = person
+        self.metrics.update_saved(source, len(changed))
         return confirmation(changed, batch_id, ctx.view)
 
     async def _authorize(self, ctx: _Ctx, krs: list[KeyResult]) -> Message | None:

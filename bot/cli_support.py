@@ -3,9 +3,6 @@ failure that `bot.cli.main` turns into exit codes (1 runtime, 2 bad usage)."""
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import typer
 
 from bot.clock import Clock
@@ -23,13 +20,28 @@ class UsageFailure(Exception):
 
 
 def load_settings() -> Settings:
-    settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    """The settings from the environment; logging is configured from them (bad values: exit 2)."""
+    from pydantic import ValidationError
+
+    from bot.logs import configure_logging
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"])
+        raise UsageFailure(f"{name}: {error['msg']}") from None
+    secrets = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.microsoft_app_password,
+        settings.api_token,
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        configure_logging(settings.log_level, settings.log_format, secrets=secrets)
+    except ValueError as exc:
+        raise UsageFailure(f"OKRBOT_LOG_LEVEL: {exc}") from None
     return settings
 
 

@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.commands import Commands
 from bot.i18n import t
 from bot.messages import Message
+from bot.metrics import Metrics
 from storage import repo
 from storage.db import Database
 from storage.models import ConversationReference, Person
@@ -23,10 +24,11 @@ log = logging.getLogger("okrbot.core")
 
 
 class Core:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, metrics: Metrics | None = None) -> None:
         self.db = db
         self.clock = clock
-        self.checkins = Checkins(db, clock)
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.checkins = Checkins(db, clock, self.metrics)
         self.commands = Commands(db, clock, self.checkins)
 
     async def person(self, **criteria: str) -> Person | None:
