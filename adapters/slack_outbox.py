@@ -69,7 +69,9 @@ class SlackSender:
         self.slack = slack
         self.core = slack.core
         self.clock = clock or slack.core.clock
-        # no retry handlers: a re-send after a 5xx must be reconciled first
+        # no retry handlers: a re-send after a 5xx must be reconciled first; one connection
+        # pool for every send (slack_sdk opens a connection per call without a session)
+        self._session: aiohttp.ClientSession | None = None
         self.client = AsyncWebClient(
             token=slack.client.token,
             base_url=slack.client.base_url,
@@ -78,6 +80,19 @@ class SlackSender:
         )
         self.workspace = RateLimiter(rate)
         self.channels = KeyedRateLimiter(channel_rate)
+
+    async def open(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=64, keepalive_timeout=30)
+            )
+            self.client.session = self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self.client.session = None
 
     async def reaches(self, person: Person) -> bool:
         return await self.slack.slack_id(person) is not None
@@ -89,8 +104,9 @@ class SlackSender:
         user_id = await self.slack.slack_id(person)
         if user_id is None:
             raise PermanentFailure(f"no Slack user for {person.handle}")
-        channel = await self._dm_channel(user_id)
+        await self.open()
         if uncertain:
+            channel = await self._dm_channel(user_id)
             found = await self._find(channel, key)
             if found is not None:
                 log.info("%s was already in Slack: not sent again", key)
@@ -98,7 +114,8 @@ class SlackSender:
         message = await self.core.checkins.prompt(person)
         if reminder:
             message = as_reminder(message)
-        ts = await self._post(channel, message, key)
+        # posting to the user id lands in the app's DM with them (its Messages tab)
+        ts, channel = await self._post(user_id, message, key)
         return {"channel": channel, "ts": ts}
 
     async def _dm_channel(self, user_id: str) -> str:
@@ -116,12 +133,13 @@ class SlackSender:
         progress: dict,
         checkpoint: Checkpoint,
     ) -> dict:
+        await self.open()
         progress = dict(progress)
         head = progress.get("ts")
         if head is None and uncertain:
             head = await self._find(channel, key)
         if head is None:
-            head = await self._post(channel, parts.headline, key)
+            head, _ = await self._post(channel, parts.headline, key)
         progress.update(channel=channel, ts=head)
         await checkpoint(progress)
         done = list(progress.get("replies", []))
@@ -165,9 +183,10 @@ class SlackSender:
     # -- Web API -------------------------------------------------------------------------------
     async def _post(
         self, channel: str, message: Message, key: str, thread_ts: str | None = None
-    ) -> str:
-        """One message (a long one continues in its thread); the first part carries the key."""
-        first = None
+    ) -> tuple[str, str]:
+        """One message (a long one continues in its thread); the first part carries the key.
+        Returns its ts and the channel Slack put it in."""
+        first, where = None, channel
         for n, blocks in enumerate(message_blocks(message)):
             await self.workspace.acquire()
             await self.channels.acquire(channel)
@@ -181,7 +200,8 @@ class SlackSender:
                 metadata=metadata,
             )
             first = first or response["ts"]
-        return first
+            where = response.get("channel") or where
+        return first, where
 
     async def _find(self, channel: str, key: str) -> str | None:
         """The ts of the message carrying `key` among the channel's recent messages (newest

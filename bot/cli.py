@@ -88,45 +88,83 @@ def serve(
         False, "--no-scheduler", help="Serve requests only (extra replicas)."
     ),
 ) -> None:
-    """The production process: the HTTP server (Slack, Teams, GET /healthz)."""
-    asyncio.run(_serve(load_settings(), host, port))
+    """The production process: the HTTP server (Slack, Teams, /healthz, /metrics, the push
+    API), the scheduler and the delivery worker."""
+    asyncio.run(_serve(load_settings(), host, port, scheduler=not no_scheduler))
 
 
-async def _serve(settings: Settings, host: str, port: int) -> None:
+async def _serve(settings: Settings, host: str, port: int, *, scheduler: bool = True) -> None:
+    from adapters.api import PushApi
+    from adapters.charts import ChartRoutes
     from adapters.server import build_app
     from adapters.server import serve as start
     from bot.core import Core
+    from bot.metrics import Metrics
+    from bot.push import PushService
 
     db = open_database(settings)
-    adapters, socket_mode = [], None
+    socket_mode, ticking = None, None
     try:
         if settings.okrs:
             summary = await import_file(db, settings.okrs, system_clock)
             log.info("imported %s: %s", settings.okrs, summary)
-        core = Core(db, system_clock)
-        adapters.append(_teams(settings, core))
+        metrics = Metrics()
+        core = Core(db, system_clock, metrics)
+        teams, slack = _teams(settings, core), None
+        mounts = [
+            teams,
+            ChartRoutes(db),
+            PushApi(PushService(db, system_clock, metrics), settings.api_token),
+        ]
         if settings.slack_configured:
             slack = await _slack(settings, core)
-            adapters.append(slack)
+            mounts.append(slack)
             if settings.slack_app_token:
                 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
                 socket_mode = AsyncSocketModeHandler(slack.app, settings.slack_app_token)
                 await socket_mode.connect_async()
                 log.info("Slack: connected in Socket Mode")
-        runner = await start(build_app(db, *adapters), host, port)
+        if scheduler:
+            ticking = _scheduler(settings, core, slack, teams, metrics)
+        else:
+            log.info("scheduler off (--no-scheduler): this process only serves requests")
+        runner = await start(build_app(db, *mounts, metrics=metrics), host, port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         try:
             await stop.wait()
+            log.info("shutting down: finishing the sends in flight")
         finally:
             if socket_mode is not None:
                 await socket_mode.close_async()
             await runner.cleanup()
+            if ticking is not None:
+                await ticking.shutdown()
     finally:
         await db.dispose()
+
+
+def _scheduler(settings: Settings, core, slack, teams, metrics):
+    """The scheduler's tick and the delivery worker of this process, started."""
+    from datetime import timedelta
+
+    from bot.cli_schedule import delivery_stack
+    from bot.privacy import purge_raw_replies
+    from scheduler.service import Scheduler
+
+    stack = delivery_stack(settings, core, slack=slack, teams=teams, metrics=metrics)
+
+    async def retention() -> int:
+        async with core.db.transaction() as session:
+            before = core.clock() - timedelta(days=settings.raw_reply_days)
+            return await purge_raw_replies(session, before=before)
+
+    ticking = Scheduler(stack.store, stack.worker, core.clock, retention=retention)
+    ticking.start()
+    return ticking
 
 
 def _teams(settings: Settings, core):
@@ -307,7 +345,7 @@ def db_upgrade() -> None:
 
 
 # Commands that live in modules of their own, each with `register(app)`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("bot.cli_person", "bot.cli_report", "bot.cli_schedule")
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 

@@ -10,13 +10,15 @@ from collections import OrderedDict
 
 
 class RateLimiter:
-    """At most `rate` acquisitions per second on average, with a burst of `burst`."""
+    """At most `rate` acquisitions per second on average, with a burst of `burst` (by default
+    a tenth of a second's worth, so that a busy event loop waking a waiter late does not lose
+    the time it was late by)."""
 
-    def __init__(self, rate: float, *, burst: float = 1.0) -> None:
+    def __init__(self, rate: float, *, burst: float | None = None) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self.rate = rate
-        self.burst = max(burst, 1.0)
+        self.burst = max(burst if burst is not None else rate / 10, 1.0)
         self._tokens = self.burst
         self._stamp = time.monotonic()
         self._lock = asyncio.Lock()
@@ -36,7 +38,7 @@ class RateLimiter:
 class KeyedRateLimiter:
     """One `RateLimiter` per key (e.g. a channel), forgetting the least recently used."""
 
-    def __init__(self, rate: float, *, burst: float = 1.0, keep: int = 10_000) -> None:
+    def __init__(self, rate: float, *, burst: float | None = 1.0, keep: int = 10_000) -> None:
         self.rate, self.burst, self.keep = rate, burst, keep
         self._limiters: OrderedDict[str, RateLimiter] = OrderedDict()
 

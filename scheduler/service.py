@@ -94,6 +94,7 @@ class Scheduler:
         if self._worker_task is not None:
             await self._worker_task
             self._worker_task = None
+        await self.worker.senders.close()
         log.info("scheduler stopped")
 
 

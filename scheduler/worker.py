@@ -47,6 +47,13 @@ class Senders:
                 return sender
         return None
 
+    async def close(self) -> None:
+        """Release the senders' connections."""
+        for sender in self.by_platform.values():
+            closing = getattr(sender, "close", None)
+            if closing is not None:
+                await closing()
+
     def for_channel(self, channel: str) -> tuple[Sender | None, str]:
         """`teams:<conversation id>` is a Teams channel; anything else a Slack channel id."""
         if channel.startswith("teams:"):

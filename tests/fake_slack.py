@@ -100,6 +100,7 @@ class Call:
     body: bytes = b""
     status: int | None = None  # HTTP status answered (None: connection dropped)
     response: dict[str, Any] | None = None  # JSON answered
+    at: float = field(default_factory=time.time)  # when it arrived
 
     @property
     def token(self) -> str | None:

@@ -82,12 +82,12 @@ async def test_errors_that_cannot_succeed_fail_at_once_with_the_error_kept(db):
     await load_world(db, datetime.now(UTC) - timedelta(days=30))
     users = {k: v for k, v in SLACK_USERS.items()}
     async with FakeSlack(users=users) as slack:
-        slack.fail("conversations.open", error="user_not_found")
+        slack.fail("chat.postMessage", error="channel_not_found")
         store, worker = make(db, slack, concurrency=1)
         rows = await worker.deliver(await enqueue_prompts(store, this_week()))
         failed = [r for r in rows if r.state == FAILED]
         assert [(r.target, r.last_error, r.attempts) for r in failed] == [
-            ("ceo", "Slack: user_not_found", 1)
+            ("ceo", "Slack: channel_not_found", 1)
         ]
         assert sum(r.state == SENT for r in rows) == len(PEOPLE) - 1
 
