@@ -23,6 +23,7 @@ from storage.db import Database
 checkin_app = typer.Typer(help="Check-in prompts.", no_args_is_help=True)
 digest_app = typer.Typer(help="Digests: post them now or print them.", no_args_is_help=True)
 DELIVERY_WINDOW = 60.0  # seconds the CLI keeps retrying
+RETRY_HELP = "Also send again what failed for good before (after fixing its cause)."
 WAIT_HELP = "Seconds to keep delivering and retrying; what is left goes to the server's worker."
 
 
@@ -110,7 +111,9 @@ def _report(rows, before: dict[int, str]) -> bool:
     return ok
 
 
-async def _deliver(settings: Settings, db: Database, pick, within: float) -> bool:
+async def _deliver(
+    settings: Settings, db: Database, pick, within: float, retry_failed: bool = False
+) -> bool:
     core = Core(db, system_clock)
     slack, teams = await _platforms(settings, core)
     stack = delivery_stack(settings, core, slack=slack, teams=teams)
@@ -118,6 +121,8 @@ async def _deliver(settings: Settings, db: Database, pick, within: float) -> boo
     if not dues:
         return True
     ids = await stack.store.enqueue(dues)
+    if retry_failed and (again := await stack.store.retry_failed(ids)):
+        typer.echo(f"Trying {again} message(s) that had failed for good again.")
     before = {r.id: r.state for r in await stack.store.rows(ids)}
     try:
         rows = await stack.worker.deliver(ids, within=within)
@@ -143,6 +148,7 @@ def checkin_send(
     team: str | None = typer.Option(None, "--team", help="Only this team's key-result owners."),
     member: str | None = typer.Option(None, "--member", help="Only this person (handle)."),
     wait: float = typer.Option(DELIVERY_WINDOW, "--wait", min=1, help=WAIT_HELP),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help=RETRY_HELP),
 ) -> None:
     """Send this period's check-in prompts now (never twice for a person and period)."""
     settings = load_settings()
@@ -176,7 +182,7 @@ def checkin_send(
             dues.append(Due(PROMPT, m.handle, week_of(now, m.timezone)))
         return dues
 
-    _run(settings, lambda db: _deliver(settings, db, pick, wait))
+    _run(settings, lambda db: _deliver(settings, db, pick, wait, retry_failed))
 
 
 async def _teams_of(core: Core):
@@ -196,6 +202,7 @@ def digest_post(
     team: str | None = typer.Option(None, "--team", help="Only this team's digest."),
     exec_: bool = typer.Option(False, "--exec", help="Only the exec digest."),
     wait: float = typer.Option(DELIVERY_WINDOW, "--wait", min=1, help=WAIT_HELP),
+    retry_failed: bool = typer.Option(False, "--retry-failed", help=RETRY_HELP),
 ) -> None:
     """Post this week's digests now (each once per week): the exec digest to `exec_channel`,
     each team's to its channel; by default all of them."""
@@ -231,7 +238,7 @@ def digest_post(
             typer.echo("Nothing to post: no exec_channel and no team channels in the OKR file.")
         return dues
 
-    _run(settings, lambda db: _deliver(settings, db, pick, wait))
+    _run(settings, lambda db: _deliver(settings, db, pick, wait, retry_failed))
 
 
 @digest_app.command("show")

@@ -199,6 +199,19 @@ class OutboxStore:
             platform=platform or row.platform,
         )
 
+    async def retry_failed(self, ids: Collection[int]) -> int:
+        """Give rows that failed for good another go (after their cause was fixed)."""
+        if not ids:
+            return 0
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Outbox)
+                .where(Outbox.id.in_(list(ids)), Outbox.state == FAILED)
+                .values(state=PENDING, next_attempt_at=self.clock(), attempts=0)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount
+
     # -- reading -------------------------------------------------------------------------------
     async def rows(self, ids: Collection[int]) -> list[Outbox]:
         async with self.db.session() as session:

@@ -114,6 +114,10 @@ async def test_a_failure_for_good_exits_1_naming_it_and_the_rest_is_sent(world, 
         # a later run does not retry what failed for good, and still says so
         code, _, err = await okrbot("checkin", "send", env=env, cwd=tmp_path)
         assert code == 1 and "channel_not_found" in err and len(prompts(slack)) == 3
+        # once the cause is fixed, --retry-failed sends it
+        code, out, err = await okrbot("checkin", "send", "--retry-failed", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert "Trying 1 message(s)" in out and prompts(slack) == expected_prompts()
 
 
 async def test_two_runs_started_at_once_prompt_everyone_exactly_once(world, db_url, tmp_path):
