@@ -28,8 +28,8 @@ from storage import repo
 from storage.models import Outbox, Person
 
 log = logging.getLogger("okrbot.delivery")
-MAX_ATTEMPTS = 8
-BACKOFF_CAP = 300.0
+MAX_ATTEMPTS = 16  # failed sends with an unknown outcome: about an hour and a half of retries
+BACKOFF_CAP = 600.0
 
 # (kind, target) -> (channel, the digest's parts), or None when there is nothing to post
 DigestSource = Callable[[str, str], Awaitable[tuple[str, DigestParts] | None]]
@@ -178,8 +178,10 @@ class DeliveryWorker:
         platform = row.platform
         try:
             platform, result = await self._send(row)
-        except RateLimited as exc:
-            await self._again(row, exc.retry_after, str(exc), uncertain=False, platform=platform)
+        except RateLimited as exc:  # never accepted: always safe to retry, whatever the count
+            await self.store.retry(
+                row, delay=exc.retry_after, error=str(exc), uncertain=False, platform=platform
+            )
         except OutcomeUnknown as exc:
             await self._again(row, backoff(row.attempts), str(exc), True, platform)
         except PermanentFailure as exc:

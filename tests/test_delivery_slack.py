@@ -29,13 +29,13 @@ def parts(slack: FakeSlack, channel_prefix: str = "DU0") -> list[str]:
     return sorted(out)
 
 
-def make(db, slack, *, name=None, lease=30.0, concurrency=4):
+def make(db, slack, *, name=None, lease=30.0, concurrency=4, max_attempts=8):
     core = Core(db, system_clock)
     adapter = SlackAdapter(core, slack_client("xoxb-test", slack.url), signing_secret="s")
     store = OutboxStore(db, system_clock, lease_seconds=lease)
     sender = SlackSender(adapter, rate=500, channel_rate=500)
     return store, DeliveryWorker(store, Senders({"slack": sender}), concurrency=concurrency,
-                                 name=name)
+                                 name=name, max_attempts=max_attempts)
 
 
 async def enqueue_prompts(store, week: str) -> list[int]:
@@ -124,3 +124,15 @@ async def test_a_person_without_any_platform_is_reported_unreachable(db):
         (row_id,) = await store.enqueue([Due("prompt", "anna", this_week())])
         (row,) = await worker.deliver([row_id])
         assert row.state == FAILED and row.last_error.startswith("unreachable:")
+
+
+async def test_rate_limits_never_use_up_the_attempts_but_server_errors_do(db):
+    await load_world(db, datetime.now(UTC) - timedelta(days=30))
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        store, worker = make(db, slack, max_attempts=2)
+        slack.fail("chat.postMessage", status=429, retry_after=1, times=3)
+        (row,) = await worker.deliver(await store.enqueue([Due("prompt", "anna", this_week())]))
+        assert row.state == SENT and row.attempts == 4
+        slack.fail("chat.postMessage", status=503, times=3)
+        (row,) = await worker.deliver(await store.enqueue([Due("prompt", "bob", this_week())]))
+        assert row.state == FAILED and row.last_error.startswith("gave up after 2 attempts")
