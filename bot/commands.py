@@ -21,6 +21,7 @@ from bot.answers import (
 )
 from bot.checkins import Checkins
 from bot.clock import Clock, iso_week, local_date
+from bot.digests import exec_digest, full_message, team_digest
 from bot.history import history
 from bot.i18n import t
 from bot.i18n.formats import format_percent
@@ -29,9 +30,9 @@ from bot.presence import Presence, parse_date
 from bot.progress import rollup
 from storage import repo
 from storage.db import Database
+from storage.digest_queries import digest_snapshot
 from storage.models import Objective, Organization, Person, Team
 
-NOT_YET = {"digest"}  # SPEC §4 words a later release answers
 CHECKIN_WORDS = {"checkin", "check-in", "set", "away", "back"}
 HISTORY_LIMIT = 10
 
@@ -114,13 +115,12 @@ class _Context:
             "tree": lambda _: self.tree(),
             "focus": self.focus,
             "history": lambda words: history(self.session, self.view, words),
+            "digest": self.digest,
         }
         if first == "team":
             message = await self.team(" ".join(rest)) if rest else await self.team_usage()
         elif first in handlers:
             message = await handlers[first](rest)
-        elif first in NOT_YET:
-            return Message(text=t(self.locale, "not_yet", word=first), error=True)
         else:
             message = await self.team(" ".join([words[0], *rest]))
         if share and not message.error:
@@ -144,6 +144,7 @@ class _Context:
             ("okr company | okr tree", t(loc, "help.company")),
             ("okr focus <tag>", t(loc, "help.focus")),
             ("okr history <kr>", t(loc, "help.history")),
+            ("okr digest [<team>]", t(loc, "help.digest")),
             ("okr help", t(loc, "help.help")),
         )
         context = [t(loc, "help.teams", teams=", ".join(team.slug for team in teams))]
@@ -158,7 +159,7 @@ class _Context:
 
     # -- okr <team> -------------------------------------------------------------------------
     async def team(self, name: str) -> Message:
-        teams = await repo.teams(self.session)
+        teams = await repo.team_index(self.session)
         team = find_team(teams, name)
         if team is None:
             return self.unknown(name, teams)
@@ -365,3 +366,17 @@ class _Context:
             text=summary,
             sections=(Section(rows=tuple(rows)),),
         )
+
+    # -- okr digest [<team>] ----------------------------------------------------------------
+    async def digest(self, words: list[str]) -> Message:
+        """The exec digest (headline, then every team's part), or one team's: to the asker."""
+        snapshot = await digest_snapshot(self.session, self.view.now)
+        if not words:
+            message = full_message(exec_digest(snapshot, self.view.now, self.locale))
+        else:
+            teams = list(snapshot.teams)
+            team = find_team(teams, " ".join(words))
+            if team is None:
+                return self.unknown(" ".join(words), teams)
+            message = team_digest(snapshot, team.slug, self.view.now, self.locale)
+        return replace(message, ephemeral=True)

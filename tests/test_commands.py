@@ -567,6 +567,7 @@ async def test_help(core, words):
         "okr company | okr tree",
         "okr focus <tag>",
         "okr history <kr>",
+        "okr digest [<team>]",
         "okr help",
     ]
     assert message.context == (
@@ -645,20 +646,6 @@ async def test_at_most_three_closest_slugs(core, sqlite_db):
     assert all(slug.startswith("sales-") for slug in closest)
 
 
-@pytest.mark.parametrize(
-    "words",
-    ["okr digest marketing", "okr digest"],
-)
-async def test_words_not_available_yet_answer_an_error_and_change_nothing(core, sqlite_db, words):
-    before = await db_state(sqlite_db)
-    message = await ask(core, "jonas", words)
-    assert message.error
-    word = words.split()[1]
-    assert message.text == f"`okr {word}` is not available in this version yet."
-    assert await db_state(sqlite_db) == before
-    assert row(await ask(core, "jonas", "okr marketing"), "MKT-1.2").value == "4,100 / 10,000"
-
-
 async def test_reading_commands_change_nothing(core, sqlite_db):
     before = await db_state(sqlite_db)
     for words in (
@@ -667,6 +654,8 @@ async def test_reading_commands_change_nothing(core, sqlite_db):
         "okr tree",
         "okr focus omnichannel",
         "okr history MKT-1.2",
+        "okr digest",
+        "okr digest marketing",
         "okr help",
     ):
         assert not (await ask(core, "jonas", words)).error, words
