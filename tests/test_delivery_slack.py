@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from adapters.slack import SlackAdapter, slack_client
 from adapters.slack_outbox import EVENT_TYPE, SlackSender
 from bot.clock import system_clock
@@ -29,13 +31,25 @@ def parts(slack: FakeSlack, channel_prefix: str = "DU0") -> list[str]:
     return sorted(out)
 
 
+_OPEN: list[DeliveryWorker] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_senders():
+    yield
+    while _OPEN:
+        await _OPEN.pop().senders.close()
+
+
 def make(db, slack, *, name=None, lease=30.0, concurrency=4, max_attempts=8):
     core = Core(db, system_clock)
     adapter = SlackAdapter(core, slack_client("xoxb-test", slack.url), signing_secret="s")
     store = OutboxStore(db, system_clock, lease_seconds=lease)
     sender = SlackSender(adapter, rate=500, channel_rate=500)
-    return store, DeliveryWorker(store, Senders({"slack": sender}), concurrency=concurrency,
-                                 name=name, max_attempts=max_attempts)
+    worker = DeliveryWorker(store, Senders({"slack": sender}), concurrency=concurrency,
+                            name=name, max_attempts=max_attempts)
+    _OPEN.append(worker)
+    return store, worker
 
 
 async def enqueue_prompts(store, week: str) -> list[int]:

@@ -138,7 +138,7 @@ class World:
         out = []
         for call in self.slack.calls_to("chat.postMessage"):
             meta = call.params.get("metadata") or {}
-            direct = str(call.params["channel"]).startswith("DU0")
+            direct = str(call.params["channel"]).startswith(("U0", "DU0"))
             if call.ok and direct and meta.get("event_type") == EVENT_TYPE:
                 out.append((call.params["channel"], meta["event_payload"]["key"]))
         return out
@@ -153,6 +153,16 @@ class World:
             self.clock.now += step
 
 
+_OPEN: list[DeliveryWorker] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_senders():
+    yield
+    while _OPEN:
+        await _OPEN.pop().senders.close()
+
+
 def make_world(db, slack, clock) -> World:
     core = Core(db, clock)
     adapter = SlackAdapter(core, slack_client("xoxb-test", slack.url), signing_secret="s")
@@ -161,6 +171,7 @@ def make_world(db, slack, clock) -> World:
     worker = DeliveryWorker(
         store, Senders({"slack": sender}), digests=digest_source(db, clock), concurrency=4
     )
+    _OPEN.append(worker)
     return World(db, slack, clock, store, worker)
 
 
@@ -192,7 +203,7 @@ async def test_a_week_of_prompts_and_reminders_in_three_time_zones(db):
         f"{kind}/{who}/2026-W45" for kind in ("prompt", "reminder")
         for who in ("anna", "bob", "ceo", "kenji")
     )
-    assert all(channel.startswith("DU0") for channel, _ in world.prompts())
+    assert all(channel.startswith("U0") for channel, _ in world.prompts())  # their DMs
 
 
 async def test_a_restart_in_the_middle_of_a_round_misses_nothing_and_doubles_nothing(db):
