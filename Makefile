@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/slack_command.py
 	$(BIN)/python bench/teams_command.py
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/digest.py
 
 # Re-pin after changing dependencies in pyproject.toml.
 lock: $(STAMP)
