@@ -167,13 +167,6 @@ class SlackAdapter:
         await self.core.remember(person, slack_id=user["id"], timezone=user.get("tz"))
         return user["id"]
 
-    async def send_prompt(self, person: Person) -> str | None:
-        """This week's check-in prompt, in the member's DM (posting to a user id opens it)."""
-        user_id = await self.slack_id(person)
-        if user_id is None:
-            return None
-        return await self.post(user_id, await self.core.checkins.prompt(person))
-
     async def respond_with(self, respond, message: Message) -> None:
         response_type = "ephemeral" if message.ephemeral else "in_channel"
         for blocks in message_blocks(message):

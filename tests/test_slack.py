@@ -20,6 +20,7 @@ from adapters.slack import (
     slack_client,
     verify_token,
 )
+from adapters.slack_outbox import SlackSender
 from bot.core import Core
 from bot.demo import load_demo
 from tests.fake_slack import (
@@ -246,13 +247,19 @@ async def test_the_form_opens_as_a_modal_and_refuses_an_invalid_field(world):
 
 async def test_a_prompt_reaches_the_member_with_its_buttons(world):
     anna = await world.adapter.core.person(handle="anna")
-    ts = await world.adapter.send_prompt(anna)  # no Slack id in the file: found by email
+    sender = SlackSender(world.adapter, rate=100)
+    try:  # no Slack id in the file: found by email
+        sent = await sender.send_prompt(anna, key="prompt/anna/W", reminder=False, uncertain=False)
+    finally:
+        await sender.close()
+    ts = sent["ts"]
     (lookup,) = world.slack.calls_to("users.lookupByEmail")
     assert lookup.params["email"] == "anna@nordlys.example"
     assert await world.scalar("SELECT slack_id FROM person WHERE handle = 'anna'") == "U0ANNA"
     (call,) = world.slack.calls_to("chat.postMessage")
     assert ts == call.response["ts"]
-    assert call.params["channel"] == "U0ANNA"
+    assert call.params["channel"] == "U0ANNA" and sent["channel"] == "DU0ANNA"
+    assert call.params["metadata"]["event_payload"]["key"] == "prompt/anna/W"
     blocks = call.params["blocks"]
     assert blocks[0]["type"] == "header"
     shown = texts(blocks)
@@ -264,7 +271,7 @@ async def test_a_prompt_reaches_the_member_with_its_buttons(world):
 
 async def test_someone_slack_does_not_know_gets_no_prompt(world):
     ceo = await world.adapter.core.person(handle="ceo")  # kirsten@ is not in the fake workspace
-    assert await world.adapter.send_prompt(ceo) is None
+    assert await SlackSender(world.adapter, rate=100).reaches(ceo) is False
     assert world.slack.calls_to("chat.postMessage") == []
 
 
