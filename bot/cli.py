@@ -345,7 +345,12 @@ def db_upgrade() -> None:
 
 
 # Commands that live in modules of their own, each with `register(app)`.
-COMMAND_MODULES: tuple[str, ...] = ("bot.cli_person", "bot.cli_report", "bot.cli_schedule")
+COMMAND_MODULES: tuple[str, ...] = (
+    "bot.cli_person",
+    "bot.cli_report",
+    "bot.cli_schedule",
+    "bot.cli_doctor",
+)
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 

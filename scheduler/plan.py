@@ -181,12 +181,25 @@ def due_digests(
 
 
 def next_prompt(member: MemberState, now: datetime) -> datetime | None:
-    """When this member's next scheduled prompt goes out (None: not while away, unknown)."""
-    period = week_of(now, member.timezone)
-    moment = scheduled_moment(now, member.timezone, member.checkin)
-    if member.prompt_sent_at.get(period) or now > moment and _answered(member, period, now):
-        moment = scheduled_moment(now + timedelta(days=7), member.timezone, member.checkin)
-    return next_window(max(moment, now), member.timezone)
+    """When this member's next scheduled prompt goes out: the first moment, from the check-in
+    time on, inside the quiet-hours window of the same ISO week and not while away. None when
+    no such moment comes within three weeks (e.g. a check-in day on a weekend)."""
+    zone = member.timezone
+    for weeks in range(3):
+        base = now + timedelta(days=7 * weeks)
+        period = week_of(base, zone)
+        if weeks == 0 and (member.prompt_sent_at.get(period) or _answered(member, period, now)):
+            continue
+        moment = scheduled_moment(base, zone, member.checkin)
+        at = next_window(max(moment, now), zone)
+        if week_of(at, zone) != period:
+            continue  # the window closed before the check-in time: no prompt that week
+        if member.away_until is not None and at.astimezone(ZoneInfo(zone)).date() <= (
+            member.away_until
+        ):
+            continue
+        return at
+    return None
 
 
 def next_digest(schedule: Schedule, zone: str, now: datetime, sent_this_week: bool) -> datetime:

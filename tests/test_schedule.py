@@ -20,6 +20,7 @@ from scheduler.plan import (
     Schedule,
     due_for_member,
     in_window,
+    next_prompt,
     next_window,
     scheduled_moment,
 )
@@ -281,3 +282,27 @@ async def test_two_schedulers_and_two_workers_on_one_database_send_everything_on
     finally:
         await other_db.dispose()
 
+
+
+def test_the_next_prompt_is_the_first_moment_the_plan_would_send_it():
+    member = MemberState("x", "Europe/Copenhagen", MONDAY_0930)
+    friday = utc(2026, 11, 27, 12)
+    assert next_prompt(member, friday) == friday  # not sent this week yet: due now
+    member.prompt_sent_at["2026-W48"] = utc(2026, 11, 23, 8, 30)
+    assert next_prompt(member, utc(2026, 11, 23, 9)) == utc(2026, 11, 30, 8, 30)
+    # not sent this week and the check-in time is still ahead
+    fresh = MemberState("y", "America/New_York", MONDAY_0930)
+    assert next_prompt(fresh, utc(2026, 11, 23, 9)) == utc(2026, 11, 23, 14, 30)
+    # away over next Monday: the Monday after
+    fresh.away_until = date(2026, 12, 2)
+    assert next_prompt(fresh, utc(2026, 11, 27, 12)) == utc(2026, 12, 7, 14, 30)
+    # a weekend check-in day never fits the quiet-hours window
+    weekend = MemberState("z", "Europe/Copenhagen", Schedule("sat", time(10, 0), 24))
+    assert next_prompt(weekend, friday) is None
+    # the plan agrees: minute by minute, the first due moment is the predicted one
+    member = MemberState("w", "Asia/Tokyo", MONDAY_0930)
+    start = utc(2026, 11, 24, 3)  # Tuesday in Tokyo, no prompt sent this week yet
+    moment = start
+    while not due_for_member(member, moment):
+        moment += timedelta(minutes=1)
+    assert next_prompt(member, start) == moment
