@@ -176,7 +176,26 @@ def make_world(db, slack, clock) -> World:
     return World(db, slack, clock, store, worker)
 
 
-async def test_a_week_of_prompts_and_reminders_in_three_time_zones(db):
+WEEKS = {
+    # the week after the EU change (Sunday 25 October 2026): Copenhagen is on CET (UTC+1),
+    # New York still on EDT (UTC-4)
+    "2026-W44": (
+        utc(2026, 10, 24, 12),
+        date(2026, 10, 26),
+        {"kenji": (0, 30), "anna": (8, 30), "ceo": (8, 30), "bob": (13, 30)},
+    ),
+    # the week of the US change (Sunday 1 November 2026): New York on EST (UTC-5)
+    "2026-W45": (
+        utc(2026, 10, 31, 12),
+        date(2026, 11, 2),
+        {"kenji": (0, 30), "anna": (8, 30), "ceo": (8, 30), "bob": (14, 30)},
+    ),
+}
+
+
+@pytest.mark.parametrize("week", sorted(WEEKS))
+async def test_a_week_of_prompts_and_reminders_in_three_time_zones(db, week):
+    start, monday, times = WEEKS[week]
     clock = Clock(utc(2026, 10, 1))
     await load_world(db, utc(2026, 10, 1))
     async with db.transaction() as session:
@@ -186,22 +205,18 @@ async def test_a_week_of_prompts_and_reminders_in_three_time_zones(db):
     async with FakeSlack(users=SLACK_USERS) as slack:
         world = make_world(db, slack, clock)
         log: list = []
-        # the week of the US change: Sunday 1 November 2026 (EU changed a week before)
-        await world.run(utc(2026, 10, 31, 12), utc(2026, 11, 7, 12), log=log)
+        await world.run(start, start + timedelta(days=7), log=log)
     sent = {(kind, who): when for kind, who, _, when in log if kind in ("prompt", "reminder")}
-    assert sent == {
-        ("prompt", "kenji"): utc(2026, 11, 2, 0, 30),  # 09:30 Tokyo
-        ("prompt", "ceo"): utc(2026, 11, 2, 8, 30),  # 09:30 CET
-        ("prompt", "anna"): utc(2026, 11, 2, 8, 30),
-        ("prompt", "bob"): utc(2026, 11, 2, 14, 30),  # 09:30 EST, the day after the change
-        ("reminder", "kenji"): utc(2026, 11, 3, 0, 30),
-        ("reminder", "ceo"): utc(2026, 11, 3, 8, 30),
-        ("reminder", "anna"): utc(2026, 11, 3, 8, 30),
-        ("reminder", "bob"): utc(2026, 11, 3, 14, 30),
-    }
+    expected = {}
+    for who, (hour, minute) in times.items():
+        at = utc(monday.year, monday.month, monday.day, hour, minute)  # 09:30 local
+        expected[("prompt", who)] = at
+        expected[("reminder", who)] = at + timedelta(hours=24)
+    assert sent == expected
     keys = sorted(key for _, key in world.prompts())
     assert keys == sorted(
-        f"{kind}/{who}/2026-W45" for kind in ("prompt", "reminder")
+        f"{kind}/{who}/{week}"
+        for kind in ("prompt", "reminder")
         for who in ("anna", "bob", "ceo", "kenji")
     )
     assert all(channel.startswith("U0") for channel, _ in world.prompts())  # their DMs
@@ -240,8 +255,11 @@ async def test_a_bot_down_over_fridays_digest_sends_it_once_on_return_same_week_
         await world.run(utc(2026, 11, 6, 9), utc(2026, 11, 6, 12), log=log)
         assert not [e for e in log if e[0].endswith("digest")]
         await world.run(utc(2026, 11, 7, 9), utc(2026, 11, 8, 22), log=log)
-        digests = [(kind, target, period, when) for kind, target, period, when in log
-                   if kind.endswith("digest")]
+        digests = [
+            (kind, target, period, when)
+            for kind, target, period, when in log
+            if kind.endswith("digest")
+        ]
         assert digests == [
             ("exec_digest", "exec", "2026-W45", utc(2026, 11, 7, 9)),
             ("team_digest", "marketing", "2026-W45", utc(2026, 11, 7, 9)),
@@ -274,14 +292,16 @@ async def test_two_schedulers_and_two_workers_on_one_database_send_everything_on
                 moment += timedelta(minutes=30)
         keys = sorted(k for _, k in one.prompts())
         assert keys == sorted(
-            [f"{kind}/{w}/2026-W45" for kind in ("prompt", "reminder")
-             for w in ("anna", "bob", "ceo", "kenji", "pia")]
+            [
+                f"{kind}/{w}/2026-W45"
+                for kind in ("prompt", "reminder")
+                for w in ("anna", "bob", "ceo", "kenji", "pia")
+            ]
         )
         heads = [m for m in slack.messages["C0EXEC"] if "thread_ts" not in m]
         assert len(heads) == 1 and len(slack.messages["C0MKT"]) == 1
     finally:
         await other_db.dispose()
-
 
 
 def test_the_next_prompt_is_the_first_moment_the_plan_would_send_it():
