@@ -153,15 +153,10 @@ def checkin_send(
     """Send this period's check-in prompts now (never twice for a person and period)."""
     settings = load_settings()
 
-    async def pick(core: Core, _stack):
+    async def pick(core: Core, stack):
         from scheduler.plan import PROMPT, Due, week_of
-        from scheduler.tick import situation
 
-        now = core.clock()
-        async with core.db.session() as session:
-            state = await situation(session, now, _stack.store)
-        if state.org is None:
-            raise Failure("no OKRs in the database: import them with `okrbot okrs import FILE`")
+        now, state = await _situation(core, stack)
         if team is not None and team.lower() not in {t.slug for t in await _teams_of(core)}:
             raise UsageFailure(f"no team {team!r} in the OKRs")
         if member is not None and await core.person(handle=member) is None:
@@ -183,6 +178,18 @@ def checkin_send(
         return dues
 
     _run(settings, lambda db: _deliver(settings, db, pick, wait, retry_failed))
+
+
+async def _situation(core: Core, stack: Delivery):
+    """Now, and what the schedule sees now (people, teams, the outbox of this week)."""
+    from scheduler.tick import situation
+
+    now = core.clock()
+    async with core.db.session() as session:
+        state = await situation(session, now, stack.store)
+    if state.org is None:
+        raise Failure("no OKRs in the database: import them with `okrbot okrs import FILE`")
+    return now, state
 
 
 async def _teams_of(core: Core):
@@ -211,13 +218,8 @@ def digest_post(
 
     async def pick(core: Core, stack):
         from scheduler.plan import EXEC_DIGEST, EXEC_TARGET, TEAM_DIGEST, Due, week_of
-        from scheduler.tick import situation
 
-        now = core.clock()
-        async with core.db.session() as session:
-            state = await situation(session, now, stack.store)
-        if state.org is None:
-            raise Failure("no OKRs in the database: import them with `okrbot okrs import FILE`")
+        now, state = await _situation(core, stack)
         week = week_of(now, state.zone)
         dues = []
         if team is None and (exec_ or state.org.exec_channel):
