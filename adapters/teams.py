@@ -1,7 +1,8 @@
 """Microsoft Teams over botbuilder-core: `POST /api/messages` into the core, Adaptive Cards out.
 
-The only module that imports botbuilder (with `teams_cards`, which builds plain dicts), so the
-Teams edge can move to Microsoft's successor SDK in one place. No business rules here.
+Every import of botbuilder is in `adapters/teams*` (here, `teams_connector` for the connector
+clients and the turns' places, `teams_outbox`), so the Teams edge can move to Microsoft's
+successor SDK in one place; `teams_cards` builds plain dicts. No business rules here.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ import re
 from aiohttp import web
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.integration.aiohttp import (
-    CloudAdapter,
-    ConfigurationBotFrameworkAuthentication,
-)
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
@@ -26,9 +24,9 @@ from botbuilder.schema import (
     ConversationReference,
 )
 from botframework.connector.models import ErrorResponseException
-from msrest.serialization import Model
 
 from adapters.teams_cards import attachment, card_values, message_cards, prompt_cards
+from adapters.teams_connector import TURNS_AT_ONCE, Authentication, Turn, shared
 from bot.checkin_views import OPEN_FORM
 from bot.core import Core
 from bot.i18n import t
@@ -39,20 +37,6 @@ log = logging.getLogger("okrbot.teams")
 PLATFORM = "teams"
 SUBMIT = "checkin.submit"
 _JWT = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
-
-
-class _MessageInvokeBody(Model):
-    """The answer to an Adaptive Card `Action.Execute` that shows a message."""
-
-    _attribute_map = {
-        "status_code": {"key": "statusCode", "type": "int"},
-        "type": {"key": "type", "type": "str"},
-        "value": {"key": "value", "type": "str"},
-    }
-
-    def __init__(self, *, status_code: int, type: str, value: str, **kwargs) -> None:  # noqa: A002
-        super().__init__(**kwargs)
-        self.status_code, self.type, self.value = status_code, type, value
 
 
 async def send_with_retry(send, *, attempts: int = 5):
@@ -92,14 +76,16 @@ class TeamsAdapter:
         app_password: str | None = None,
         app_type: str | None = None,
         tenant_id: str | None = None,
+        turns_at_once: int = TURNS_AT_ONCE,
     ) -> None:
         self.core = core
         self.app_id = app_id or ""
         config = _Config(app_id, app_password, app_type, tenant_id)
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(config))
+        self.adapter = CloudAdapter(Authentication(config))
         self.adapter.on_turn_error = self._on_error
         self.bot = _OkrBot(self)
         self._saved: dict[str, str] = {}  # conversation id -> what was stored last
+        self.turns = asyncio.Semaphore(turns_at_once)
         if not self.app_id:
             log.warning("Teams authentication is OFF: no MICROSOFT_APP_ID (local emulator use)")
 
@@ -134,6 +120,7 @@ class TeamsAdapter:
             person = await self.core.person(teams_aad_id=aad)
             if person is not None:
                 return person
+        Turn.done_in(context)  # a call to Teams
         try:
             member = await TeamsInfo.get_member(context, sender.id)
         except Exception as exc:  # the roster is not reachable: treat as unknown
@@ -174,7 +161,9 @@ class TeamsAdapter:
     async def send(context: TurnContext, message: Message, locale: str | None = None) -> None:
         """One activity per card (a long answer is several cards); Teams shows a card's own
         text, so the activity carries none."""
-        for card in message_cards(message, locale=locale):
+        cards = message_cards(message, locale=locale)
+        Turn.done_in(context)  # the answer is ready: calls to Teams from here
+        for card in cards:
             activity = _card_activity(card, message)
             await send_with_retry(lambda activity=activity: context.send_activity(activity))
 
@@ -229,7 +218,7 @@ def _card_activity(card: dict, message: Message) -> Activity:
     return Activity(
         type=ActivityTypes.message,
         summary=(message.title or message.text or "okrbot")[:200],
-        attachments=[attachment(card)],
+        attachments=[shared(attachment(card))],
     )
 
 
@@ -240,18 +229,19 @@ class _OkrBot(ActivityHandler):
         self.teams = teams
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        activity = turn_context.activity
-        person = None
-        if activity.from_property is not None and activity.type in (
-            ActivityTypes.message,
-            ActivityTypes.invoke,
-            ActivityTypes.conversation_update,
-            ActivityTypes.installation_update,
-        ):
-            person = await self.teams.person(turn_context)
-        turn_context.turn_state["okrbot.person"] = person
-        await self.teams.remember_conversation(turn_context, person)
-        await super().on_turn(turn_context)
+        async with Turn(self.teams.turns, turn_context):
+            activity = turn_context.activity
+            person = None
+            if activity.from_property is not None and activity.type in (
+                ActivityTypes.message,
+                ActivityTypes.invoke,
+                ActivityTypes.conversation_update,
+                ActivityTypes.installation_update,
+            ):
+                person = await self.teams.person(turn_context)
+            turn_context.turn_state["okrbot.person"] = person
+            await self.teams.remember_conversation(turn_context, person)
+            await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

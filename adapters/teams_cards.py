@@ -2,10 +2,10 @@
 goes into an activity as `attachment(card)`. Pure functions: nothing talks to Teams.
 
 Cards declare `CARD_VERSION` ("1.5", what Teams renders on desktop and mobile) and use only
-elements of that version: `TextBlock`, `Container`, `ColumnSet`/`Column`, `FactSet`,
-`ActionSet`, `Input.Number`, `Input.ChoiceSet`, `Input.Text` and `Action.Submit`.
-Enumerated values are written exactly as the schema's enums spell them (`bolder`, `medium`,
-`none`, but `associatedInputs: "None"`).
+elements of that version: `TextBlock`, `RichTextBlock`/`TextRun` (a row's bar line),
+`Container`, `ColumnSet`/`Column`, `FactSet`, `ActionSet`, `Input.Number`/`.ChoiceSet`/`.Text`
+and `Action.Submit`. Enumerated values are written exactly as the schema's enums spell them
+(`bolder`, `medium`, `none`, but `associatedInputs: "None"`).
 
 Buttons: every `Action` is an `Action.Submit` whose `data` is `{"okrbot": action.id, "value":
 action.value}`; the form's Save button is `{"okrbot": "checkin.submit", "value": <week>}` (the

@@ -112,30 +112,38 @@ def _words(locale: str | None) -> dict[str, str]:
 # -- numbers --------------------------------------------------------------------------------------
 # -- rows, sections, buttons ----------------------------------------------------------------------
 def row_items(row: ProgressRow) -> list[dict]:
-    """One key result (or objective): key and title in bold; a columns line with the progress
-    bar, the percent, the value, the health and ⚠; the note (owner, last update) small and
-    subtle below, or, for a row without a value (an objective in a tree), on the bar line."""
+    """One key result (or objective): key and title in bold; one line of text runs with the
+    progress bar (monospace), the percent (bold), the value, the health and ⚠; the note (owner,
+    last update) small and subtle below, or, for a row without a value (an objective in a
+    tree), subtle at the end of the bar's line."""
     indent = EM_SPACE * row.level
     head = f"{row.key} {row.title}".strip() or ELLIPSIS
-    items = [_text(f"{indent}{head}", weight="bolder")]
     parts = [row.value] if row.value else []
     if row.health:
         label = row.health_label or row.health
         parts.append(f"{HEALTH_EMOJI.get(row.health, '')} {label}".strip())
     if row.at_risk and row.health not in ("at_risk", "off_track"):
         parts.append("⚠")
-    bar = {"type": "TextBlock", "text": f"{indent}{progress_bar(row.progress)}"}
-    percent = {"type": "TextBlock", "text": row.percent or "–", "weight": "bolder"}
-    columns = [_column([{**bar, "fontType": "monospace"}]), _column([percent])]
+    runs = [
+        _run(f"{indent}{progress_bar(row.progress)}", fontType="monospace"),
+        _run(f" {row.percent or '–'}", weight="bolder"),
+    ]
     if parts:
-        columns.append(_column([_text("  ".join(parts))], "stretch"))
+        runs.append(_run("  " + "  ".join(parts)))
     note_inline = bool(row.note) and not row.value
     if note_inline:
-        columns.append(_column([_text(f"· {row.note}", isSubtle=True)], "stretch"))
-    items.append({"type": "ColumnSet", "columns": columns, "spacing": "small"})
+        runs.append(_run(f"  · {row.note}", isSubtle=True))
+    items = [
+        _text(f"{indent}{head}", weight="bolder"),
+        {"type": "RichTextBlock", "inlines": runs, "spacing": "small"},
+    ]
     if row.note and not note_inline:
         items.append(_small(f"{indent}{row.note}", spacing="none"))
     return items
+
+
+def _run(text: str, **style: object) -> dict:
+    return {"type": "TextRun", "text": text, **style}
 
 
 def _column(items: list[dict], width: str = "auto") -> dict:

@@ -163,19 +163,13 @@ class _Context:
         team = find_team(teams, name)
         if team is None:
             return self.unknown(name, teams)
-        objectives = await repo.active_objectives(self.session, self.view.today, team_id=team.id)
+        objectives, parents = await repo.team_objectives(self.session, self.view.today, team.id)
         if not objectives:
             return Message(
                 title=team.name, text=t(self.locale, "team.no_objectives", team=team.name)
             )
-        krs = await repo.key_results_of(self.session, [o.id for o in objectives])
-        parents = {
-            o.id: o
-            for o in await repo.objectives_by_ids(
-                self.session, [o.aligned_to_id for o in objectives]
-            )
-        }
-        view = await self._view_with([kr.owner_id for kr in krs] + [kr.updated_by_id for kr in krs])
+        krs, people = await repo.key_results_with_people(self.session, [o.id for o in objectives])
+        view = replace(self.view, people=people)
         by_objective = group_by_objective(krs)
         team_names = {tm.id: tm.name for tm in teams}
         sections, progresses = [], []

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     CheckinRound,
@@ -23,8 +25,36 @@ from storage.models import (
 )
 
 
-async def _all(session: AsyncSession, query) -> list:
-    return list((await session.execute(query)).scalars())
+async def _all(session: AsyncSession, query, params: dict | None = None) -> list:
+    return list((await session.execute(query, params)).scalars())
+
+
+# The statements of the most frequent answers are built once, their values bound per call:
+# SQLAlchemy then neither builds them nor computes their cache key again on every call (a good
+# share of the CPU of a short answer such as `okr <team>`).
+def _ids():
+    return bindparam("ids", expanding=True)
+
+
+_TODAY = "today"
+_TEAMS = select(Team).where(Team.archived.is_(False)).order_by(Team.position, Team.id)
+_PEOPLE_BY_IDS = select(Person).where(Person.id.in_(_ids()))
+_ACTIVE_OBJECTIVES = (
+    select(Objective)
+    .where(
+        Objective.archived.is_(False),
+        Objective.period_start <= bindparam(_TODAY),
+        Objective.period_end >= bindparam(_TODAY),
+    )
+    .order_by(Objective.position, Objective.id)
+)
+_ACTIVE_OBJECTIVES_OF_TEAM = _ACTIVE_OBJECTIVES.where(Objective.team_id == bindparam("team_id"))
+_OBJECTIVES_BY_IDS = select(Objective).where(Objective.id.in_(_ids()))
+_KEY_RESULTS_OF = (
+    select(KeyResult)
+    .where(KeyResult.objective_id.in_(_ids()), KeyResult.archived.is_(False))
+    .order_by(KeyResult.position, KeyResult.id)
+)
 
 
 async def organization(session: AsyncSession) -> Organization | None:
@@ -32,39 +62,44 @@ async def organization(session: AsyncSession) -> Organization | None:
 
 
 async def teams(session: AsyncSession) -> list[Team]:
-    return await _all(
-        session, select(Team).where(Team.archived.is_(False)).order_by(Team.position, Team.id)
-    )
+    return await _all(session, _TEAMS)
 
 
 # what finding a team by its slug or name needs: light rows with the attributes of a Team
 TEAM_INDEX_COLUMNS = (Team.id, Team.slug, Team.name, Team.parent_id, Team.position)
+_TEAM_INDEX = (
+    select(*TEAM_INDEX_COLUMNS).where(Team.archived.is_(False)).order_by(Team.position, Team.id)
+)
 
 
 async def team_index(session: AsyncSession) -> list:
     """Every live team as a light row (id, slug, name, parent_id, position), in the order of
     `teams()`: an answer about one team finds it here without loading every team's whole row."""
-    query = select(*TEAM_INDEX_COLUMNS).where(Team.archived.is_(False))
-    return list(await session.execute(query.order_by(Team.position, Team.id)))
+    return list(await session.execute(_TEAM_INDEX))
+
+
+@cache
+def _person_by(name: str):
+    column = getattr(Person, name)
+    if name in ("handle", "email"):
+        column = func.lower(column)
+    query = select(Person).where(Person.archived.is_(False), column == bindparam("value"))
+    return query.limit(1)
 
 
 async def person_by(session: AsyncSession, **criteria: str) -> Person | None:
     """One live person by a unique attribute, e.g. `person_by(s, handle="anna")`."""
     ((name, value),) = criteria.items()
-    column = getattr(Person, name)
-    query = select(Person).where(Person.archived.is_(False))
     if name in ("handle", "email"):
-        query = query.where(func.lower(column) == value.lower())
-    else:
-        query = query.where(column == value)
-    return (await session.execute(query.limit(1))).scalars().first()
+        value = value.lower()
+    return (await session.execute(_person_by(name), {"value": value})).scalars().first()
 
 
 async def people_by_ids(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Person]:
-    wanted = {i for i in ids if i is not None}
+    wanted = [i for i in set(ids) if i is not None]
     if not wanted:
         return {}
-    rows = await _all(session, select(Person).where(Person.id.in_(wanted)))
+    rows = await _all(session, _PEOPLE_BY_IDS, {"ids": wanted})
     return {p.id: p for p in rows}
 
 
@@ -79,29 +114,78 @@ def _active(query, today: date):
 async def active_objectives(
     session: AsyncSession, today: date, *, team_id: int | None = None
 ) -> list[Objective]:
-    query = _active(select(Objective), today)
-    if team_id is not None:
-        query = query.where(Objective.team_id == team_id)
-    return await _all(session, query.order_by(Objective.position, Objective.id))
+    if team_id is None:
+        return await _all(session, _ACTIVE_OBJECTIVES, {_TODAY: today})
+    return await _all(session, _ACTIVE_OBJECTIVES_OF_TEAM, {_TODAY: today, "team_id": team_id})
+
+
+def _team_objectives():
+    def own(objective):
+        return and_(
+            objective.archived.is_(False),
+            objective.period_start <= bindparam(_TODAY),
+            objective.period_end >= bindparam(_TODAY),
+            objective.team_id == bindparam("team_id"),
+        )
+
+    inner = aliased(Objective)
+    aligned_to = select(inner.aligned_to_id).where(own(inner))
+    query = select(Objective, own(Objective).label("own"))
+    query = query.where(or_(own(Objective), Objective.id.in_(aligned_to)))
+    return query.order_by(Objective.position, Objective.id)
+
+
+_TEAM_OBJECTIVES = _team_objectives()
+
+
+async def team_objectives(
+    session: AsyncSession, today: date, team_id: int
+) -> tuple[list[Objective], dict[int, Objective]]:
+    """A team's active objectives (`active_objectives(today, team_id=...)`) and, by id, the
+    objectives they are aligned to (`objectives_by_ids`), in one statement."""
+    rows = list(await session.execute(_TEAM_OBJECTIVES, {_TODAY: today, "team_id": team_id}))
+    objectives = [objective for objective, own in rows if own]
+    aligned_to = {o.aligned_to_id for o in objectives}
+    return objectives, {o.id: o for o, _own in rows if o.id in aligned_to}
 
 
 async def objectives_by_ids(session: AsyncSession, ids: Iterable[int | None]) -> list[Objective]:
-    wanted = {i for i in ids if i is not None}
+    wanted = [i for i in set(ids) if i is not None]
     if not wanted:
         return []
-    return await _all(session, select(Objective).where(Objective.id.in_(wanted)))
+    return await _all(session, _OBJECTIVES_BY_IDS, {"ids": wanted})
 
 
 async def key_results_of(session: AsyncSession, objective_ids: Iterable[int]) -> list[KeyResult]:
-    wanted = set(objective_ids)
+    wanted = list(set(objective_ids))
     if not wanted:
         return []
-    query = (
-        select(KeyResult)
-        .where(KeyResult.objective_id.in_(wanted), KeyResult.archived.is_(False))
-        .order_by(KeyResult.position, KeyResult.id)
-    )
-    return await _all(session, query)
+    return await _all(session, _KEY_RESULTS_OF, {"ids": wanted})
+
+
+_OWNER, _UPDATER = aliased(Person), aliased(Person)
+_KEY_RESULTS_WITH_PEOPLE = (
+    select(KeyResult, _OWNER, _UPDATER)
+    .join(_OWNER, KeyResult.owner_id == _OWNER.id, isouter=True)
+    .join(_UPDATER, KeyResult.updated_by_id == _UPDATER.id, isouter=True)
+    .where(KeyResult.objective_id.in_(_ids()), KeyResult.archived.is_(False))
+    .order_by(KeyResult.position, KeyResult.id)
+)
+
+
+async def key_results_with_people(
+    session: AsyncSession, objective_ids: Iterable[int]
+) -> tuple[list[KeyResult], dict[int, Person]]:
+    """`key_results_of` and, by id, their owners and last updaters (`people_by_ids`), in one
+    statement."""
+    wanted = list(set(objective_ids))
+    if not wanted:
+        return [], {}
+    krs, people = [], {}
+    for kr, *persons in await session.execute(_KEY_RESULTS_WITH_PEOPLE, {"ids": wanted}):
+        krs.append(kr)
+        people.update((person.id, person) for person in persons if person is not None)
+    return krs, people
 
 
 # what progress arithmetic reads: enough for roll-ups without loading whole rows

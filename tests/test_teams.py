@@ -3,15 +3,21 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from botbuilder.schema import Activity
 from sqlalchemy import text
 
 from adapters.server import build_app
 from adapters.teams import TeamsAdapter
+from adapters.teams_cards import attachment, message_cards
+from adapters.teams_connector import Authentication
 from bot.core import Core
 from bot.demo import load_demo
 from tests.fake_connector import (
+    BOT_ID,
     FakeConnector,
     conversation_update_activity,
     installation_update_activity,
@@ -129,6 +135,62 @@ async def test_okr_team_in_a_personal_chat(world):
     shown = card_text(sent)
     assert "Marketing · 2026-Q4 · 31 %" in shown  # Anna reads Danish
     assert "5 / 12 campaigns" in shown
+
+
+async def test_a_card_goes_out_as_built_in_a_reply_to_the_message(world):
+    activity = message_activity("okr marketing", service_url=world.connector.url)
+    assert (await world.post(activity)).status in (200, 201)
+    (sent,) = await world.connector.wait_for_activities(1)
+    anna = await world.teams.core.person(handle="anna")
+    answer = await world.teams.core.command(anna, "okr marketing")
+    assert sent.attachments == [attachment(card) for card in message_cards(answer, locale="da")]
+    out = sent.activity
+    assert sent.reply_to_id == activity["id"] == out["replyToId"]
+    assert (out["type"], out["inputHint"], out["channelId"]) == (
+        "message",
+        "acceptingInput",
+        "msteams",
+    )
+    assert out["from"]["id"] == BOT_ID and out["recipient"]["id"] == "29:1anna"
+    assert out["conversation"]["id"] == "a:1anna" and out["serviceUrl"] == world.connector.url
+    assert out["summary"] == answer.title and "text" not in out
+
+
+async def test_connector_clients_are_kept_per_service_url():
+    class Config:
+        APP_ID, APP_PASSWORD, APP_TYPE, APP_TENANTID = "", "", "MultiTenant", ""
+
+    auth = Authentication(Config())
+    url = "http://127.0.0.1:1/"
+    incoming = Activity().deserialize(message_activity("okr", service_url=url))
+    turn = await auth.authenticate_request(incoming, "")  # authentication off: anonymous
+    client = await turn.connector_factory.create(url)
+    proactive = auth.create_connector_factory(turn.claims_identity)
+    assert await proactive.create(url) is client
+    assert await proactive.create("http://127.0.0.1:2/") is not client
+    tokens = await auth.create_user_token_client(turn.claims_identity)
+    assert await auth.create_user_token_client(turn.claims_identity) is tokens
+
+
+async def test_a_turn_waiting_for_teams_does_not_hold_up_the_others(world):
+    world.teams.turns = asyncio.Semaphore(1)  # one turn works on its answer at a time
+    world.connector.fail("activities", status=429, retry_after=1, conversation_id="a:1anna")
+    first = asyncio.create_task(
+        world.post(message_activity("okr marketing", service_url=world.connector.url))
+    )
+    await world.connector.wait_for("activities", 1)  # Anna's reply was throttled
+    mette = message_activity(
+        "okr marketing",
+        service_url=world.connector.url,
+        from_id="29:1mette",
+        aad="aad-mette",
+        name="Mette Lund",
+    )
+    assert (await world.post(mette)).status in (200, 201)
+    assert not first.done()  # Mette was answered while Anna's reply waits for its retry
+    assert (await first).status in (200, 201)
+    sent = await world.connector.wait_for_activities(2)
+    assert [a.conversation_id for a in sent] == ["a:1mette", "a:1anna"]
 
 
 async def test_okr_team_with_a_mention_in_a_channel(world):

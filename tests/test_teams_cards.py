@@ -109,8 +109,8 @@ def assert_valid_card(card, *, budget: int | None = CARD_BUDGET) -> None:
     assert len(set(ids)) == len(ids), f"repeated input ids in {ids}"
     for o in objects:
         kind = o.get("type")
-        if kind == "TextBlock":
-            assert o["text"].strip(), "an empty TextBlock"
+        if kind in ("TextBlock", "TextRun"):
+            assert o["text"].strip(), f"an empty {kind}"
         elif kind == "Action.Submit":
             data = o["data"]
             assert set(data) == {"okrbot", "value"}, f"our buttons' data: {data}"
@@ -126,7 +126,13 @@ def assert_valid_card(card, *, budget: int | None = CARD_BUDGET) -> None:
 
 
 def texts(card) -> list[str]:
-    return [o["text"] for o in walk(card) if o.get("type") == "TextBlock"]
+    """The texts shown, in order: each TextBlock's, and each text run of a RichTextBlock (a
+    row's bar line) without the spaces that separate it from the run before."""
+    return [
+        o["text"] if o["type"] == "TextBlock" else o["text"].strip(" ")
+        for o in walk(card)
+        if o.get("type") in ("TextBlock", "TextRun")
+    ]
 
 
 def inputs(card) -> dict[str, dict]:
@@ -232,6 +238,12 @@ async def test_team_answer(core):
     # one row per key result, in the file's order; the note small and subtle
     heads = [t.split()[0] for t in texts(card) if t.startswith("MKT-1.")]
     assert heads == ["MKT-1.1", "MKT-1.2", "MKT-1.3", "MKT-1.4", "MKT-1.5"]
+    # the bar line is one RichTextBlock: the bar monospace, the percent bold
+    (line,) = [o for o in walk(card) if o.get("type") == "RichTextBlock" and "42%" in str(o)]
+    bar, percent, value = line["inlines"]
+    assert bar == {"type": "TextRun", "text": progress_bar(5 / 12), "fontType": "monospace"}
+    assert percent == {"type": "TextRun", "text": " 42%", "weight": "bolder"}
+    assert value == {"type": "TextRun", "text": "  5 / 12 campaigns  🟢 on track"}
     notes = [o for o in walk(card) if o.get("text") == "Anna Holm · updated 6 days ago"]
     assert notes[0]["isSubtle"] is True and notes[0]["size"] == "small"
     last = card["body"][-1]
