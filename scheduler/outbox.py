@@ -220,6 +220,19 @@ class OutboxStore:
             )
             return list(found.scalars())
 
+    async def states(self, ids: Collection[int]) -> dict[int, str]:
+        """The state of each of these rows (in chunks: a round may be thousands)."""
+        ids = list(ids)
+        found: dict[int, str] = {}
+        async with self.db.session() as session:
+            for start in range(0, len(ids), 1000):
+                chunk = ids[start : start + 1000]
+                rows = await session.execute(
+                    select(Outbox.id, Outbox.state).where(Outbox.id.in_(chunk))
+                )
+                found.update({row_id: state for row_id, state in rows})
+        return found
+
     async def next_due(self, ids: Collection[int] | None = None) -> datetime | None:
         """When the earliest pending row (or expiring lease) becomes claimable."""
         async with self.db.session() as session:

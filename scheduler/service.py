@@ -72,13 +72,21 @@ class Scheduler:
             replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=None
         )
         aps.add_job(
-            self.tick, "interval", seconds=self.tick_seconds, id=TICK_JOB,
-            next_run_time=first, **common,
+            self.tick,
+            "interval",
+            seconds=self.tick_seconds,
+            id=TICK_JOB,
+            next_run_time=first,
+            **common,
         )
         if self.retention is not None:
             aps.add_job(
-                self.purge, "interval", hours=24, id=RETENTION_JOB,
-                next_run_time=first + timedelta(seconds=30), **common,
+                self.purge,
+                "interval",
+                hours=24,
+                id=RETENTION_JOB,
+                next_run_time=first + timedelta(seconds=30),
+                **common,
             )
         aps.start()
         self._aps = aps

@@ -118,22 +118,46 @@ class DeliveryWorker:
 
     async def deliver(self, ids: Collection[int], *, within: float = 60.0) -> list[Outbox]:
         """Deliver these rows now (the CLI): retries as they come due, for up to `within`
-        seconds; rows another process is sending are waited for. Returns the rows as left."""
-        ids = set(ids)
+        seconds; rows another process is sending are waited for. Returns the rows as left.
+
+        Claims go through a window of the rows not known to be finished, so that a round of
+        thousands costs small claims; rows another process holds are passed over until the
+        next look at the database."""
+        wanted = sorted(set(ids))
+        final: set[int] = set()  # sent or failed for good
+        elsewhere: set[int] = set()  # not claimable just now (another process, or waiting)
+        window = max(4 * self.concurrency, 32)
         deadline = time.monotonic() + within
         stop = asyncio.Event()
         renewing = asyncio.create_task(self._renew_leases(stop))
         try:
-            while True:
-                await self.pump(ids)
-                rows = await self.store.rows(ids)
-                open_ids = {r.id for r in rows if r.state not in (SENT, FAILED)}
-                if not open_ids or time.monotonic() >= deadline:
-                    break
+            while time.monotonic() < deadline:
+                free = self.concurrency - len(self._inflight)
+                candidates = [
+                    i
+                    for i in wanted
+                    if i not in final and i not in elsewhere and i not in self._inflight
+                ][:window]
+                if free > 0 and candidates:
+                    claimed = await self.pump(candidates)
+                    if claimed < min(free, len(candidates)):
+                        elsewhere.update(i for i in candidates if i not in self._inflight)
                 if self._inflight:
-                    done, _ = await asyncio.wait(set(self._inflight.values()), timeout=0.5)
+                    done, _ = await asyncio.wait(
+                        set(self._inflight.values()),
+                        timeout=0.5,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    final.update(t.result() for t in done if not t.cancelled() and t.result())
                     continue
-                due = await self.store.next_due(open_ids)
+                if any(i not in final and i not in elsewhere for i in wanted):
+                    continue  # more to claim
+                states = await self.store.states([i for i in wanted if i not in final])
+                final.update(i for i, state in states.items() if state in (SENT, FAILED))
+                elsewhere.clear()
+                if len(final) == len(wanted):
+                    break
+                due = await self.store.next_due([i for i in wanted if i not in final])
                 wait = 0.5
                 if due is not None:
                     wait = max(0.05, (due - self.store.clock()).total_seconds())
@@ -142,7 +166,7 @@ class DeliveryWorker:
             await self.finish()
             stop.set()
             renewing.cancel()
-        return await self.store.rows(ids)
+        return await self.store.rows(wanted)
 
     async def drain(self) -> None:
         """Send everything claimable now, until nothing is (what the server's loop does over
@@ -174,7 +198,8 @@ class DeliveryWorker:
                 log.exception("renewing outbox leases failed")
 
     # -- one row -------------------------------------------------------------------------------
-    async def _deliver(self, row: Outbox) -> None:
+    async def _deliver(self, row: Outbox) -> int | None:
+        """Send one row; returns its id when it is finished (sent or failed for good)."""
         platform = row.platform
         try:
             platform, result = await self._send(row)
@@ -183,24 +208,26 @@ class DeliveryWorker:
                 row, delay=exc.retry_after, error=str(exc), uncertain=False, platform=platform
             )
         except OutcomeUnknown as exc:
-            await self._again(row, backoff(row.attempts), str(exc), True, platform)
+            return await self._again(row, backoff(row.attempts), str(exc), True, platform)
         except PermanentFailure as exc:
-            await self._fail(row, str(exc), platform)
+            return await self._fail(row, str(exc), platform)
         except Exception as exc:
             log.exception("sending %s failed unexpectedly", key_of(row))
-            await self._again(row, backoff(row.attempts), _describe(exc), True, platform)
+            return await self._again(row, backoff(row.attempts), _describe(exc), True, platform)
         else:
             if await self.store.sent(row, result, platform=platform):
                 log.info("sent %s via %s", key_of(row), platform)
                 self._count("prompt_sent", platform, row.kind)
             else:
                 log.warning("%s was sent but its claim had passed to another worker", key_of(row))
+            return row.id
+        return None
 
     async def _send(self, row: Outbox) -> tuple[str | None, dict]:
         key = key_of(row)
         if row.kind in (PROMPT, REMINDER):
             async with self.store.db.session() as session:
-                person = await repo.person_by(session, handle=row.target)
+                person = await repo.person_by_handle(session, row.target)
             if person is None:
                 raise PermanentFailure(f"no person {row.target!r} in the OKRs")
             sender = await self.senders.for_person(person)
@@ -236,10 +263,11 @@ class DeliveryWorker:
         )
         return sender.platform, result
 
-    async def _again(self, row, delay, error, uncertain, platform) -> None:
+    async def _again(self, row, delay, error, uncertain, platform) -> int | None:
         if row.attempts >= self.max_attempts:
-            await self._fail(row, f"gave up after {row.attempts} attempts: {error}", platform)
-            return
+            return await self._fail(
+                row, f"gave up after {row.attempts} attempts: {error}", platform
+            )
         log.warning(
             "%s: attempt %d failed (%s); retrying in %.1f s",
             key_of(row),
@@ -250,11 +278,13 @@ class DeliveryWorker:
         await self.store.retry(
             row, delay=delay, error=error, uncertain=uncertain, platform=platform
         )
+        return None
 
-    async def _fail(self, row, error, platform) -> None:
+    async def _fail(self, row, error, platform) -> int:
         log.error("%s failed for good: %s", key_of(row), error)
         await self.store.failed(row, error=error, platform=platform)
         self._count("prompt_failed", platform or "none", row.kind)
+        return row.id
 
     def _count(self, name: str, platform: str | None, kind: str) -> None:
         if self.metrics is not None:

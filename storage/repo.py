@@ -95,6 +95,12 @@ async def person_by(session: AsyncSession, **criteria: str) -> Person | None:
     return (await session.execute(_person_by(name), {"value": value})).scalars().first()
 
 
+async def person_by_handle(session: AsyncSession, handle: str) -> Person | None:
+    """A live person by their handle exactly as stored (the unique index; no case folding)."""
+    query = select(Person).where(Person.handle == handle, Person.archived.is_(False))
+    return (await session.execute(query.limit(1))).scalars().first()
+
+
 async def people_by_ids(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Person]:
     wanted = [i for i in set(ids) if i is not None]
     if not wanted:
