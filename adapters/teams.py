@@ -19,15 +19,11 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
-    ChannelAccount,
-    ConversationParameters,
-    ConversationReference,
 )
 from botframework.connector.models import ErrorResponseException
 
-from adapters.teams_cards import attachment, card_values, message_cards, prompt_cards
+from adapters.teams_cards import attachment, card_values, message_cards
 from adapters.teams_connector import TURNS_AT_ONCE, Authentication, Turn, shared
-from bot.checkin_views import OPEN_FORM
 from bot.core import Core
 from bot.i18n import t
 from bot.messages import Message
@@ -164,61 +160,21 @@ class TeamsAdapter:
         cards = message_cards(message, locale=locale)
         Turn.done_in(context)  # the answer is ready: calls to Teams from here
         for card in cards:
-            activity = _card_activity(card, message)
+            activity = card_activity(card, message)
             await send_with_retry(lambda activity=activity: context.send_activity(activity))
-
-    async def send_prompt(self, person: Person) -> bool:
-        """The week's check-in card, proactively; False when the person cannot be reached."""
-        prompt = await self.core.checkins.prompt(person)
-        form = await self.core.press(person, OPEN_FORM)
-
-        async def deliver(context: TurnContext) -> None:
-            context.activity.id = None  # a new message in the chat, not a reply to the turn
-            for card in prompt_cards(prompt, form, locale=person.locale):
-                activity = _card_activity(card, prompt)
-                await send_with_retry(lambda activity=activity: context.send_activity(activity))
-
-        reference = await self.core.conversation_of(PLATFORM, person)
-        if reference is not None:
-            known = ConversationReference().deserialize(reference)
-            await self.adapter.continue_conversation(known, deliver, self.app_id)
-            return True
-        return await self._new_conversation(person, deliver)
-
-    async def _new_conversation(self, person: Person, deliver) -> bool:
-        """SPEC §8: a member in a tenant we have seen gets a new 1:1 conversation."""
-        known = await self.core.any_conversation(PLATFORM)
-        if known is None or not person.teams_aad_id:
-            log.warning("Teams: %s cannot be reached (no conversation yet)", person.handle)
-            return False
-        seen = ConversationReference().deserialize(known)
-        tenant = getattr(seen.conversation, "tenant_id", None)
-        parameters = ConversationParameters(
-            is_group=False,
-            bot=seen.bot,
-            tenant_id=tenant,
-            members=[ChannelAccount(id=person.teams_aad_id)],
-            channel_data={"tenant": {"id": tenant}} if tenant else None,
-        )
-        try:
-            await self.adapter.create_conversation(
-                self.app_id, deliver, parameters, "msteams", seen.service_url
-            )
-        except Exception as exc:
-            log.warning("Teams: %s cannot be reached: %s", person.handle, exc)
-            return False
-        return True
 
 
 def _locale(person: Person | None) -> str | None:
     return person.locale if person else None
 
 
-def _card_activity(card: dict, message: Message) -> Activity:
+def card_activity(card: dict, message: Message, reply_to: str | None = None) -> Activity:
+    """A message activity carrying one card (sent as the plain JSON it is)."""
     return Activity(
         type=ActivityTypes.message,
         summary=(message.title or message.text or "okrbot")[:200],
         attachments=[shared(attachment(card))],
+        reply_to_id=reply_to,
     )
 
 

@@ -14,7 +14,6 @@ import aiohttp
 from botbuilder.core import TurnContext
 from botbuilder.schema import (
     Activity,
-    ActivityTypes,
     ChannelAccount,
     ConversationParameters,
     ConversationReference,
@@ -22,8 +21,8 @@ from botbuilder.schema import (
 from botframework.connector.models import ErrorResponseException
 
 from adapters.charts import store_chart
-from adapters.teams import TeamsAdapter
-from adapters.teams_cards import attachment, message_cards, prompt_cards
+from adapters.teams import TeamsAdapter, card_activity
+from adapters.teams_cards import message_cards, prompt_cards
 from bot.checkin_views import OPEN_FORM, as_reminder
 from bot.delivery import (
     Checkpoint,
@@ -33,7 +32,6 @@ from bot.delivery import (
     RateLimited,
     Unreachable,
 )
-from bot.messages import Message
 from bot.ratelimit import RateLimiter
 from storage import repo
 from storage.models import Person
@@ -70,7 +68,7 @@ class TeamsSender:
             prompt = as_reminder(prompt)
         form = await self.core.press(person, OPEN_FORM)
         activities = [
-            _activity(card, prompt) for card in prompt_cards(prompt, form, locale=person.locale)
+            card_activity(card, prompt) for card in prompt_cards(prompt, form, locale=person.locale)
         ]
         reference = await self.core.conversation_of(PLATFORM, person)
         if reference is not None:
@@ -140,7 +138,7 @@ class TeamsSender:
                     {"type": "Image", "url": url, "altText": parts.chart_title, "size": "Stretch"}
                 )
                 progress["chart"] = url
-            ids = await self._send(reference, [_activity(c, parts.headline) for c in cards])
+            ids = await self._send(reference, [card_activity(c, parts.headline) for c in cards])
             head = ids[0]
             progress.update(channel=channel, activity=head)
             await checkpoint(progress)
@@ -148,7 +146,7 @@ class TeamsSender:
         for name, message in parts.replies:
             if name in done:
                 continue
-            activities = [_activity(c, message, reply_to=head) for c in message_cards(message)]
+            activities = [card_activity(c, message, reply_to=head) for c in message_cards(message)]
             await self._send(reference, activities)
             done.append(name)
             progress["replies"] = done
@@ -188,15 +186,6 @@ class TeamsSender:
         log.warning("%s: the last send's outcome is unknown; re-sending (possible duplicate)", key)
         if self.metrics is not None:
             self.metrics.possible_duplicate(PLATFORM)
-
-
-def _activity(card: dict, message: Message, reply_to: str | None = None) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        summary=(message.title or message.text or "okrbot")[:200],
-        attachments=[attachment(card)],
-        reply_to_id=reply_to,
-    )
 
 
 def _classify(exc: Exception) -> Exception:

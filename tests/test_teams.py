@@ -14,7 +14,9 @@ from adapters.server import build_app
 from adapters.teams import TeamsAdapter
 from adapters.teams_cards import attachment, message_cards
 from adapters.teams_connector import Authentication
+from adapters.teams_outbox import TeamsSender
 from bot.core import Core
+from bot.delivery import Unreachable
 from bot.demo import load_demo
 from tests.fake_connector import (
     BOT_ID,
@@ -238,7 +240,9 @@ async def test_a_card_submission_is_saved(world):
 async def test_a_proactive_prompt_reaches_the_member(world):
     await world.post(installation_update_activity(service_url=world.connector.url))
     anna = await world.teams.core.person(handle="anna")
-    assert await world.teams.send_prompt(anna) is True
+    sender = TeamsSender(world.teams, rate=50)
+    sent_to = await sender.send_prompt(anna, key="prompt/anna/W", reminder=False, uncertain=False)
+    assert sent_to["conversation"] == "a:1anna"
     (sent,) = await world.connector.wait_for_activities(1)
     assert sent.conversation_id == "a:1anna" and sent.reply_to_id is None
     card = sent.cards[0]
@@ -257,10 +261,12 @@ def _inputs(node):
             yield from _inputs(value)
 
 
-async def test_a_member_never_seen_is_unreachable_not_skipped_silently(world, caplog):
+async def test_a_member_never_seen_is_unreachable_not_skipped_silently(world):
     jonas = await world.teams.core.person(handle="jonas")
-    assert await world.teams.send_prompt(jonas) is False  # no conversation and no AAD id
-    assert "cannot be reached" in caplog.text
+    sender = TeamsSender(world.teams, rate=50)
+    assert not await sender.reaches(jonas)  # no conversation and no AAD id
+    with pytest.raises(Unreachable, match="no Teams conversation"):
+        await sender.send_prompt(jonas, key="prompt/jonas/W", reminder=False, uncertain=False)
 
 
 async def test_an_unknown_member_gets_an_explanation(world):
