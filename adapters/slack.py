@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import time
+from dataclasses import dataclass
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -83,6 +84,39 @@ async def verify_token(client: AsyncWebClient) -> dict:
         ) from exc
     except Exception as exc:
         raise SlackConfigError(f"Slack is not reachable at {client.base_url}: {exc}") from exc
+
+
+@dataclass
+class SlackAnswer:
+    """What one probing call found: the answer and the token's scopes, Slack's refusal, or
+    why Slack could not be reached."""
+
+    data: dict | None = None
+    scopes: set[str] | None = None
+    error: str | None = None
+    unreachable: str | None = None
+
+
+async def probe(token: str, url: str, method: str, *, seconds: float) -> SlackAnswer:
+    """One Web API call without retries and with a short timeout (`okrbot doctor`)."""
+    client = AsyncWebClient(token=token, base_url=url, timeout=seconds, retry_handlers=[])
+    try:
+        response = await asyncio.wait_for(client.api_call(method), seconds + 1)
+    except SlackApiError as exc:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        error, status = data.get("error"), exc.response.status_code
+        if error and status == 200:  # Slack says what it refuses with HTTP 200
+            return SlackAnswer(error=str(error))
+        return SlackAnswer(unreachable=f"HTTP {status}" + (f" ({error})" if error else ""))
+    except Exception as exc:
+        if isinstance(exc, TimeoutError):
+            return SlackAnswer(unreachable="timed out")
+        lines = str(exc).strip().splitlines()
+        return SlackAnswer(unreachable=lines[0] if lines else type(exc).__name__)
+    headers = {k.lower(): v for k, v in (response.headers or {}).items()}
+    raw = headers.get("x-oauth-scopes")
+    scopes = {s.strip() for s in raw.split(",") if s.strip()} if raw is not None else None
+    return SlackAnswer(data=dict(response.data), scopes=scopes)
 
 
 class SlackAdapter:

@@ -312,7 +312,9 @@ async def slack_checks(settings: Settings, facts: Facts | None) -> list[Check]:
         if settings.slack_api_url.endswith("/")
         else settings.slack_api_url + "/"
     )
-    answer = await slack_call(token, url, "auth.test")
+    from adapters.slack import probe
+
+    answer = await probe(token, url, "auth.test", seconds=SLACK_TIMEOUT)
     checks.insert(0, slack_token_check(url, answer.data, answer.error, answer.unreachable))
     if answer.data is None:
         return checks
@@ -321,41 +323,9 @@ async def slack_checks(settings: Settings, facts: Facts | None) -> list[Check]:
     checks.append(messages_tab_check(answer.scopes, replies))
     app_token = settings.slack_app_token
     if app_token and app_token.startswith("xapp-"):
-        opened = await slack_call(app_token, url, "apps.connections.open")
+        opened = await probe(app_token, url, "apps.connections.open", seconds=SLACK_TIMEOUT)
         checks.append(slack_app_token_check(opened.error, opened.unreachable))
     return checks
-
-
-@dataclass
-class SlackAnswer:
-    data: dict | None = None
-    scopes: set[str] | None = None
-    error: str | None = None
-    unreachable: str | None = None
-
-
-async def slack_call(token: str, url: str, method: str) -> SlackAnswer:
-    """One Web API call without retries and with a short timeout."""
-    from slack_sdk.errors import SlackApiError
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    client = AsyncWebClient(token=token, base_url=url, timeout=SLACK_TIMEOUT, retry_handlers=[])
-    try:
-        response = await asyncio.wait_for(client.api_call(method), SLACK_TIMEOUT + 1)
-    except SlackApiError as exc:
-        data = exc.response.data if isinstance(exc.response.data, dict) else {}
-        error, status = data.get("error"), exc.response.status_code
-        if error and status == 200:  # Slack says what it refuses with HTTP 200
-            return SlackAnswer(error=str(error))
-        return SlackAnswer(unreachable=f"HTTP {status}" + (f" ({error})" if error else ""))
-    except Exception as exc:
-        return SlackAnswer(
-            unreachable="timed out" if isinstance(exc, TimeoutError) else _first_line(exc)
-        )
-    headers = {k.lower(): v for k, v in (response.headers or {}).items()}
-    raw = headers.get("x-oauth-scopes")
-    scopes = {s.strip() for s in raw.split(",") if s.strip()} if raw is not None else None
-    return SlackAnswer(data=dict(response.data), scopes=scopes)
 
 
 def teams_checks(settings: Settings, facts: Facts | None) -> list[Check]:
