@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import math
 import platform
 import statistics
@@ -37,9 +36,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import sqlalchemy
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
+from bench.figures import GcTimer, StatementCounter  # noqa: E402
 from bench.organisation import IMPORTED_AT, NOW, Org, build_org, seed_updates  # noqa: E402
 from bot.clock import fixed_clock
 from bot.core import Core
@@ -54,43 +54,6 @@ TEAM_TARGET_MS = 20.0
 COMPANY_TARGET_MS = 200.0
 IMPORT_TARGET_S = 5.0
 SAMPLE_TEAMS = 20
-
-
-class StatementCounter:
-    """Counts the SQL statements sent to the database: one per cursor execute (an executemany
-    counts once; an ORM insert that SQLAlchemy splits into batches counts once per batch)."""
-
-    def __init__(self, db: Database) -> None:
-        self.count = 0
-        self.statements: list[str] = []
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, _conn, _cursor, statement, _params, _context, _many) -> None:
-        self.count += 1
-        self.statements.append(" ".join(statement.split()))
-
-    def reset(self) -> None:
-        self.count = 0
-        self.statements = []
-
-
-class GcTimer:
-    """Time spent in the garbage collector (gc.callbacks), to explain the slow tail."""
-
-    def __init__(self) -> None:
-        self.seconds = 0.0
-        self._start: float | None = None
-        gc.callbacks.append(self._seen)
-
-    def _seen(self, phase: str, _info: dict) -> None:
-        if phase == "start":
-            self._start = time.perf_counter()
-        elif self._start is not None:
-            self.seconds += time.perf_counter() - self._start
-            self._start = None
-
-    def close(self) -> None:
-        gc.callbacks.remove(self._seen)
 
 
 def progress(text: str) -> None:

@@ -38,7 +38,8 @@ import sqlalchemy
 from sqlalchemy import insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
-from bench.commands import Backend, StatementCounter, progress  # noqa: E402
+from bench.commands import Backend, progress  # noqa: E402
+from bench.figures import StatementCounter  # noqa: E402
 from bench.organisation import IMPORTED_AT, NOW, Org, build_org, seed_updates  # noqa: E402
 from bot.clock import iso_week
 from bot.digest_chart import chart_png

@@ -60,8 +60,12 @@ def organisation(members: int, today) -> str:
         lines.append(f"  - {{slug: t{t}, name: Team {t}, members: [{ids}]}}")
     lines.append("objectives:")
     for t in range(teams):
-        lines += [f"  - id: O{t}", f"    team: t{t}", f"    title: Objective {t}",
-                  "    key_results:"]
+        lines += [
+            f"  - id: O{t}",
+            f"    team: t{t}",
+            f"    title: Objective {t}",
+            "    key_results:",
+        ]
         lines += [
             f"      - {{id: KR{n}, title: Result {n}, start: 0, target: 10, owner: p{n}}}"
             for n in range(t * 100, min(members, t * 100 + 100))
@@ -74,8 +78,11 @@ async def prepare(url: str, text: str) -> None:
     db = Database(url)
     try:
         async with db.transaction() as session:
-            await import_document(session, parse_okr_text(text, "fanout.yaml"),
-                                  now=datetime.now(UTC) - timedelta(days=1))
+            await import_document(
+                session,
+                parse_okr_text(text, "fanout.yaml"),
+                now=datetime.now(UTC) - timedelta(days=1),
+            )
     finally:
         await db.dispose()
 
@@ -104,8 +111,9 @@ def drop_schema(schema: str) -> None:
 
 
 def env_for(url: str, slack: FakeSlack, rate: int) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "MICROSOFT_", "OKRBOT_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "OKRBOT_"))
+    }
     env.update(
         DATABASE_URL=url,
         SLACK_BOT_TOKEN="xoxb-bench",
@@ -121,8 +129,14 @@ def env_for(url: str, slack: FakeSlack, rate: int) -> dict:
 
 async def send(env: dict, wait: float) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        OKRBOT, "checkin", "send", "--wait", str(wait), env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        OKRBOT,
+        "checkin",
+        "send",
+        "--wait",
+        str(wait),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -169,8 +183,10 @@ async def scenario(name: str, url: str, text: str, args) -> dict:
             await finished(victim)
             half = len(slack.messages)
             await finished(await send(env, wait))
-            print(f"    killed after {half} prompts; the second run finished the round",
-                  file=sys.stderr)
+            print(
+                f"    killed after {half} prompts; the second run finished the round",
+                file=sys.stderr,
+            )
         else:
             await finished(await send(env, wait))
         result = figures(slack, args.members, args.rate)
@@ -198,8 +214,11 @@ async def main() -> None:
     parser.add_argument("--postgres", default="two,killed")
     args = parser.parse_args()
     text = organisation(args.members, datetime.now(UTC).date())
-    print(f"fan-out of {args.members} prompts, workspace limit {args.rate}/s, "
-          f"{args.latency * 1000:.0f} ms per call", flush=True)
+    print(
+        f"fan-out of {args.members} prompts, workspace limit {args.rate}/s, "
+        f"{args.latency * 1000:.0f} ms per call",
+        flush=True,
+    )
     ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.scenarios.split(","):
@@ -221,8 +240,11 @@ async def main() -> None:
         finally:
             drop_schema(schema)
     if ratios:
-        print(f"median rate ratio {statistics.median(ratios):.3f} (target >= 0.95); "
-              "duplicates and lost: target 0", flush=True)
+        print(
+            f"median rate ratio {statistics.median(ratios):.3f} (target >= 0.95); "
+            "duplicates and lost: target 0",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

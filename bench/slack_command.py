@@ -39,84 +39,18 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
-from bench import harness  # noqa: E402
-from bench.harness import ms, pct, progress  # noqa: E402
+from bench import (
+    figures,  # noqa: E402
+    harness,  # noqa: E402
+)
+from bench.figures import ms, pct  # noqa: E402
+from bench.harness import progress  # noqa: E402
+from bench.peers import bare_bolt_main, fake_slack_main  # noqa: E402
 
 TOKEN = "xoxb-bench"
 SIGNING_SECRET = "bench-signing-secret-8f1d2c"
 P99_TARGET_MS = 100.0
 RATIO_TARGET = 1.5
-
-
-# ---- the helper processes: the fake Slack and the bare bolt app ------------------------------
-
-
-async def fake_slack_main() -> None:
-    """The fake Slack; it also times each response_url POST (`bench.arrivals` hands them out)."""
-    from tests.fake_slack import FakeSlack
-
-    parent = os.getppid()
-
-    class TimedFakeSlack(FakeSlack):
-        def __init__(self) -> None:
-            super().__init__()
-            self.arrivals: list[list[Any]] = []  # [name, monotonic time, text, header]
-
-        async def _response_url(self, request):  # type: ignore[override]
-            answer = await super()._response_url(request)
-            post = self.responses[-1]  # appended just now (no await since)
-            body = post.body if isinstance(post.body, dict) else {"text": str(post.body)}
-            blocks = body.get("blocks") or []
-            header = ""
-            if blocks and isinstance(blocks[0], dict) and blocks[0].get("type") == "header":
-                header = str(blocks[0].get("text", {}).get("text", ""))
-            text = str(body.get("text") or "")[:200]
-            self.arrivals.append([post.name, time.monotonic(), text, header])
-            return answer
-
-    slack = TimedFakeSlack()
-
-    def arrivals(call) -> dict[str, Any]:
-        since = int(call.params.get("since") or 0)
-        return {"arrivals": slack.arrivals[since:]}
-
-    slack.handle("bench.arrivals", arrivals)
-    await slack.start()
-    try:
-        harness.announce_ready(slack.port)
-        await harness.until_stopped(parent)
-    finally:
-        await slack.close()
-
-
-async def bare_bolt_main() -> None:
-    """A bare slack-bolt AsyncApp on aiohttp, wired like okrbot's (one client with the bot token,
-    the signing secret, `POST /slack/events`, no access log); its `/okr` listener only acks."""
-    import logging
-
-    from aiohttp import web
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-    from slack_bolt.app.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    parent = os.getppid()
-    bolt = AsyncApp(
-        client=AsyncWebClient(token=os.environ["SLACK_BOT_TOKEN"],
-                              base_url=os.environ["SLACK_API_URL"]),
-        signing_secret=os.environ["SLACK_SIGNING_SECRET"],
-    )  # fmt: skip
-
-    @bolt.command("/okr")
-    async def okr(ack) -> None:
-        await ack()
-
-    async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
-
-    app = web.Application()
-    app.router.add_post("/slack/events", events)
-    await harness.serve_bare(app, parent)
 
 
 # ---- the database --------------------------------------------------------------------------
@@ -281,7 +215,7 @@ async def drive(
 
 # ---- report --------------------------------------------------------------------------------
 
-COLUMNS = harness.Columns("ack", "req/s", 8, "answers at response_url")
+COLUMNS = figures.Columns("ack", "req/s", 8, "answers at response_url")
 
 
 def report(rounds: list[Round], org: Organisation, names: tuple[str, str], args) -> bool:
@@ -297,8 +231,8 @@ def report(rounds: list[Round], org: Organisation, names: tuple[str, str], args)
             return f"{r.answered}/{len(r.sent_at)}"
         return ""
 
-    c = harness.compare(rounds, names, args.rounds, COLUMNS, lambda r: r.acks_ms, answers)
-    errors = harness.print_errors(rounds)
+    c = figures.compare(rounds, names, args.rounds, COLUMNS, lambda r: r.acks_ms, answers)
+    errors = figures.print_errors(rounds)
 
     okr_rounds = [r for r in rounds if r.server == okr_name]
     sent = sum(len(r.sent_at) for r in okr_rounds)
@@ -320,10 +254,10 @@ def report(rounds: list[Round], org: Organisation, names: tuple[str, str], args)
     p99 = c.med(okr_name, 99)
     ok_abs, ok_ratio = p99 < P99_TARGET_MS, c.ratio99 <= RATIO_TARGET
     print()
-    print(f"target: okrbot p99 ack < {P99_TARGET_MS:g} ms: {ms(p99)}  {harness.verdict(ok_abs)}")
+    print(f"target: okrbot p99 ack < {P99_TARGET_MS:g} ms: {ms(p99)}  {figures.verdict(ok_abs)}")
     print(
         f"target: okrbot p99 ack within {RATIO_TARGET:g}x of bare bolt: {c.ratio99:.2f}x "
-        f"({ms(p99)} / {ms(c.med(bare_name, 99))})  {harness.verdict(ok_ratio)}"
+        f"({ms(p99)} / {ms(c.med(bare_name, 99))})  {figures.verdict(ok_ratio)}"
     )
     return ok_abs and ok_ratio and not errors and answered == sent and not wrong
 

@@ -50,177 +50,24 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root
-from bench import harness  # noqa: E402
-from bench.harness import ms, pct, progress  # noqa: E402
+from bench import (
+    figures,  # noqa: E402
+    harness,  # noqa: E402
+)
+from bench.figures import ms, pct  # noqa: E402
+from bench.harness import progress  # noqa: E402
+from bench.peers import (  # noqa: E402
+    ARRIVALS_PATH,
+    Member,
+    Organisation,
+    bare_bot_main,
+    build_teams_database,
+    fake_connector_main,
+    write_roster,
+)
 
 RATIO_TARGET = 1.5
-ARRIVALS_PATH = "/bench/arrivals"
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
-
-
-# ---- the helper processes: the fake connector and the bare bot ----------------------------
-
-
-def _first_text(node: Any) -> str:
-    """The first TextBlock's text of a card (depth first)."""
-    if isinstance(node, dict):
-        if node.get("type") == "TextBlock" and isinstance(node.get("text"), str):
-            return node["text"]
-        for value in node.values():
-            found = _first_text(value)
-            if found:
-                return found
-    elif isinstance(node, list):
-        for value in node:
-            found = _first_text(value)
-            if found:
-                return found
-    return ""
-
-
-async def fake_connector_main(roster: dict[str, dict[str, Any]]) -> None:
-    """The fake Bot Connector; it also notes each posted activity and hands the notes out at
-    `GET /bench/arrivals?since=N` (the recorded calls are dropped then, to bound memory)."""
-    from aiohttp import web
-
-    from tests.fake_connector import FakeConnector
-
-    parent = os.getppid()
-
-    class TimedFakeConnector(FakeConnector):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            # [reply-to id, conversation id, monotonic time, content type, first text, bytes]
-            self.arrivals: list[list[Any]] = []
-            self.member_lookups = 0
-
-        def _send(self, call):  # type: ignore[override]
-            status, answer = super()._send(call)
-            activity = call.body if isinstance(call.body, dict) else {}
-            attachments = activity.get("attachments") or []
-            kind = attachments[0].get("contentType", "") if attachments else "text"
-            first = (
-                _first_text(attachments[0].get("content"))
-                if attachments
-                else str(activity.get("text") or "")
-            )
-            size = len(json.dumps(activity))
-            self.arrivals.append(
-                [call.activity_id, call.conversation_id, time.monotonic(), kind, first[:200], size]
-            )
-            return status, answer
-
-        def _member(self, call):  # type: ignore[override]
-            self.member_lookups += 1
-            return super()._member(call)
-
-        async def _handle(self, request: web.Request) -> web.StreamResponse:
-            if request.path != ARRIVALS_PATH:
-                return await super()._handle(request)
-            since = int(request.query.get("since") or 0)
-            # forget what the fake keeps of every call: a run posts thousands of cards
-            self.calls.clear()
-            self.activities.clear()
-            self._current.clear()
-            return web.json_response(
-                {"arrivals": self.arrivals[since:], "member_lookups": self.member_lookups}
-            )
-
-    connector = TimedFakeConnector(roster=roster)
-    await connector.start()
-    try:
-        harness.announce_ready(connector.port)
-        await harness.until_stopped(parent)
-    finally:
-        await connector.close()
-
-
-async def bare_bot_main() -> None:
-    """A bare botbuilder bot on aiohttp, wired like okrbot's (CloudAdapter with an empty app id,
-    `POST /api/messages`, no access log); it replies the text it got."""
-    import logging
-
-    from aiohttp import web
-    from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
-    from botbuilder.integration.aiohttp import (
-        CloudAdapter,
-        ConfigurationBotFrameworkAuthentication,
-    )
-
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    parent = os.getppid()
-
-    class Config:
-        APP_ID = ""
-        APP_PASSWORD = ""
-        APP_TYPE = "MultiTenant"
-        APP_TENANTID = ""
-
-    class EchoBot(ActivityHandler):
-        async def on_message_activity(self, turn_context: TurnContext) -> None:
-            await turn_context.send_activity(MessageFactory.text(turn_context.activity.text))
-
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(Config()))
-    bot = EchoBot()
-
-    async def messages(request: web.Request) -> web.Response:
-        return await adapter.process(request, bot) or web.Response(status=201)
-
-    app = web.Application()
-    app.router.add_post("/api/messages", messages)
-    await harness.serve_bare(app, parent)
-
-
-# ---- the database and the roster -----------------------------------------------------------
-
-
-@dataclass
-class Member:
-    handle: str
-    name: str
-    email: str
-
-    @property
-    def teams_id(self) -> str:
-        return f"29:1{self.handle}"
-
-    @property
-    def aad(self) -> str:
-        return f"aad-{self.handle}"
-
-
-@dataclass
-class Organisation:
-    teams: list[tuple[str, str]]  # slug, name (not `company`)
-    members: list[Member]  # every person (the CEO and everyone else)
-    key_results: int
-    updates: int
-
-
-def build_database(workdir: Path, args: argparse.Namespace) -> tuple[str, Organisation]:
-    """A SQLite database with the benchmarks' organisation and its check-in history."""
-    db = harness.build_database(workdir, args)
-    data = db.data
-    teams = [(str(t["slug"]), str(t["name"])) for t in data["teams"] if t["slug"] != "company"]
-    members = [Member(str(p["id"]), str(p["name"]), str(p["email"])) for p in data["people"]]
-    return db.url, Organisation(teams, members, db.key_results, db.updates)
-
-
-def write_roster(workdir: Path, org: Organisation) -> Path:
-    """The fake connector's roster: every person, found by Teams by id, AAD id or email."""
-    roster = {
-        m.teams_id: {
-            "aadObjectId": m.aad,
-            "email": m.email,
-            "userPrincipalName": m.email,
-            "name": m.name,
-            "tenantId": "t1",
-        }
-        for m in org.members
-    }
-    path = workdir / "roster.json"
-    path.write_text(json.dumps(roster), encoding="utf-8")
-    return path
 
 
 # ---- the load ------------------------------------------------------------------------------
@@ -392,7 +239,7 @@ async def drive(
 # ---- report --------------------------------------------------------------------------------
 
 
-COLUMNS = harness.Columns("turn", "turns/s", 9, "replies at the connector")
+COLUMNS = figures.Columns("turn", "turns/s", 9, "replies at the connector")
 
 
 def report(rounds: list[Round], names: tuple[str, str], args) -> bool:
@@ -402,8 +249,8 @@ def report(rounds: list[Round], names: tuple[str, str], args) -> bool:
         text = f"{r.replied}/{len(r.sent)} ({r.posts} posts)"
         return text + f", {len(r.wrong)} WRONG" if r.wrong else text
 
-    c = harness.compare(rounds, names, args.rounds, COLUMNS, lambda r: r.turns_ms, replies)
-    errors = harness.print_errors(rounds)
+    c = figures.compare(rounds, names, args.rounds, COLUMNS, lambda r: r.turns_ms, replies)
+    errors = figures.print_errors(rounds)
 
     complete = True
     for name in names:
@@ -434,11 +281,11 @@ def report(rounds: list[Round], names: tuple[str, str], args) -> bool:
     print()
     print(
         f"target: okrbot p50 turn within {RATIO_TARGET:g}x of the bare bot: {c.ratio50:.2f}x "
-        f"({ms(c.med(okr_name, 50))} / {ms(c.med(bare_name, 50))})  {harness.verdict(ok50)}"
+        f"({ms(c.med(okr_name, 50))} / {ms(c.med(bare_name, 50))})  {figures.verdict(ok50)}"
     )
     print(
         f"target: okrbot p99 turn within {RATIO_TARGET:g}x of the bare bot: {c.ratio99:.2f}x "
-        f"({ms(c.med(okr_name, 99))} / {ms(c.med(bare_name, 99))})  {harness.verdict(ok99)}"
+        f"({ms(c.med(okr_name, 99))} / {ms(c.med(bare_name, 99))})  {figures.verdict(ok99)}"
     )
     return ok50 and ok99 and not errors and complete
 
@@ -486,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
             f"building the database ({args.key_results:,} key results, {args.updates:,} updates)"
         )
         t0 = time.monotonic()
-        db_url, org = build_database(workdir, args)
+        db_url, org = build_teams_database(workdir, args)
         db_s = time.monotonic() - t0
         roster = write_roster(workdir, org)
         print(
