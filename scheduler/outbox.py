@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -85,13 +86,17 @@ class OutboxStore:
             )
             return [r.id for r in rows if (r.kind, r.target, r.period) in keys]
 
-    async def existing(self, periods: Collection[str]) -> dict[tuple[str, str, str], Outbox]:
-        """The rows of these periods, by key (for the tick: what is already done or queued)."""
+    async def existing(self, periods: Collection[str]) -> dict[tuple[str, str, str], Any]:
+        """The rows of these periods by key, as light rows (state, sent_at): for the tick,
+        what is already done or queued."""
         if not periods:
             return {}
+        query = select(
+            Outbox.kind, Outbox.target, Outbox.period, Outbox.state, Outbox.sent_at
+        ).where(Outbox.period.in_(set(periods)))
         async with self.db.session() as session:
-            rows = await session.execute(select(Outbox).where(Outbox.period.in_(set(periods))))
-            return {(r.kind, r.target, r.period): r for r in rows.scalars()}
+            rows = await session.execute(query)
+            return {(r.kind, r.target, r.period): r for r in rows}
 
     # -- claiming ------------------------------------------------------------------------------
     async def claim(

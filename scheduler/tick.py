@@ -109,6 +109,9 @@ async def situation(session: AsyncSession, now: datetime, store: OutboxStore) ->
         for person_id, period, status in found:
             rounds.setdefault(person_id, {})[period] = status
     rows = await store.existing(periods)
+    by_target: dict[str, list] = {}
+    for (kind, target, period), row in rows.items():
+        by_target.setdefault(target, []).append((kind, period, row))
     result = Situation(org=org, org_checkin=org_checkin, org_digest=org_digest)
     for person in people:
         slugs = {by_id[t].slug for t in team_ids[person.id] if t in by_id}
@@ -123,9 +126,7 @@ async def situation(session: AsyncSession, now: datetime, store: OutboxStore) ->
             owned_updated_at=updated[person.id],
             round_status=rounds.get(person.id, {}),
         )
-        for (kind, target, period), row in rows.items():
-            if target != person.handle:
-                continue
+        for kind, period, row in by_target.get(person.handle, ()):
             if kind == PROMPT and row.state == SENT and row.sent_at is not None:
                 member.prompt_sent_at[period] = row.sent_at
             elif kind == REMINDER:
