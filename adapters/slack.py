@@ -9,10 +9,13 @@ token) needs no public URL.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -23,6 +26,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_blocks import action_name, fallback_text, message_blocks
@@ -40,6 +44,9 @@ UNKNOWN_USER_TTL = 600  # seconds before asking Slack again about a user we coul
 # Answers worked on at once, after their ack. Acknowledgements never wait for answers: a burst
 # of commands queues here instead of crowding the event loop that sends the acks.
 ANSWER_CONCURRENCY = 4
+# Slack refuses a request whose timestamp is more than five minutes away; within that window a
+# replay of a signed request is recognised (by its signature) and not applied again
+REPLAY_WINDOW = timedelta(minutes=5)
 
 
 class SlackConfigError(Exception):
@@ -121,11 +128,19 @@ async def probe(token: str, url: str, method: str, *, seconds: float) -> SlackAn
 
 class SlackAdapter:
     def __init__(
-        self, core: Core, client: AsyncWebClient, *, signing_secret: str | None, bot_user_id=None
+        self,
+        core: Core,
+        client: AsyncWebClient,
+        *,
+        signing_secret: str | None,
+        bot_user_id=None,
+        socket_mode: bool = False,
     ) -> None:
         self.core = core
         self.client = client
         self.bot_user_id = bot_user_id
+        self.socket_mode = socket_mode
+        self._verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self._unknown: dict[str, float] = {}
         self._answering = asyncio.Semaphore(ANSWER_CONCURRENCY)
         bolt_log = logging.getLogger("okrbot.slack.bolt")
@@ -145,10 +160,29 @@ class SlackAdapter:
 
     # -- HTTP --------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
+        """A request from Slack: its signature checked, a replay of it answered but not
+        applied, then bolt's listeners. Events are applied once by their event id (Slack's own
+        retries, `X-Slack-Retry-Num`, carry the same one); commands and interactions carry no
+        such id, so the signature itself is the key."""
+        body = await request.read()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        signature = request.headers.get("X-Slack-Signature")
+        if not self._verifier.is_valid(body, timestamp, signature):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        if not _is_event(request, body):
+            key = "slack:" + hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
+            if not await self.core.first_sighting(key, window=REPLAY_WINDOW):
+                log.warning("a replayed Slack request was ignored")
+                return web.Response(status=200)
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
 
     def mount(self, http: web.Application) -> None:
+        """`POST /slack/events`, for Slack over HTTP only, and only with a signing secret."""
+        if self.socket_mode:
+            raise SlackConfigError("in Socket Mode, /slack/events is not served over HTTP")
+        if self._verifier is None:
+            raise SlackConfigError("SLACK_SIGNING_SECRET is needed to serve /slack/events")
         http.router.add_post("/slack/events", self.handle)
 
     # -- who is speaking ------------------------------------------------------------------------
@@ -300,3 +334,15 @@ class SlackAdapter:
         await client.views_publish(
             user_id=event["user"], view=home_view(mine, team, locale=person.locale)
         )
+
+
+def _is_event(request: web.Request, body: bytes) -> bool:
+    """An Events API callback (JSON with an event id), not a command or an interaction."""
+    if not request.content_type.startswith("application/json"):
+        return False
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return False
+    kinds = ("event_callback", "url_verification")
+    return isinstance(payload, dict) and payload.get("type") in kinds

@@ -8,10 +8,14 @@ successor SDK in one place; `teams_cards` builds plain dicts. No business rules 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import re
+import time
+from urllib.parse import urlsplit
 
+import jwt
 from aiohttp import web
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsInfo
@@ -23,7 +27,13 @@ from botbuilder.schema import (
 from botframework.connector.models import ErrorResponseException
 
 from adapters.teams_cards import attachment, card_values, message_cards
-from adapters.teams_connector import TURNS_AT_ONCE, Authentication, Turn, shared
+from adapters.teams_connector import (
+    TURNS_AT_ONCE,
+    Authentication,
+    IdentityUnavailable,
+    Turn,
+    shared,
+)
 from bot.core import Core
 from bot.i18n import t
 from bot.messages import Message
@@ -32,13 +42,57 @@ from storage.models import Person
 log = logging.getLogger("okrbot.teams")
 PLATFORM = "teams"
 SUBMIT = "checkin.submit"
-_JWT = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+# The Bot Connector waits about 15 s for the answer to an activity: a turn's replies, with
+# their retries, end within this many seconds of the turn's start
+ANSWER_BUDGET = 10.0
+_STARTED = "okrbot.started"
 
 
-async def send_with_retry(send, *, attempts: int = 5):
+class AnswerBudgetSpent(Exception):
+    """A reply to an inbound turn could not be sent within the turn's answer budget."""
+
+
+def well_formed_bearer(header: str) -> bool:
+    """`Bearer <JWT>` whose header and payload decode (PyJWT; the signature is the Bot
+    Framework's to check, and nobody is asked here)."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        jwt.get_unverified_header(token)
+        jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return False
+    return True
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def loopback_url(url: object) -> bool:
+    """An http(s) URL on this machine: what an emulator's serviceUrl must be."""
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and is_loopback(parts.hostname)
+
+
+async def send_with_retry(send, *, attempts: int = 5, deadline: float | None = None):
     """One send, retried on its own: a 429 is safe to retry (nothing was accepted) after its
     Retry-After; a 5xx leaves the outcome unknown, so a re-send is logged as a possible
-    duplicate (SPEC §8). botbuilder itself never retries a POST."""
+    duplicate (SPEC §8). botbuilder itself never retries a POST. With a `deadline`
+    (time.monotonic()), a retry that would wait past it is not made: `AnswerBudgetSpent`."""
     for attempt in range(1, attempts + 1):
         try:
             return await send()
@@ -46,24 +100,42 @@ async def send_with_retry(send, *, attempts: int = 5):
             status = exc.response.status_code if exc.response is not None else None
             if attempt == attempts or status is None or (status != 429 and status < 500):
                 raise
-            retry_after = float(exc.response.headers.get("Retry-After") or 2 ** (attempt - 1))
+            retry_after = min(
+                float(exc.response.headers.get("Retry-After") or 2 ** (attempt - 1)), 60
+            )
+            if deadline is not None and time.monotonic() + retry_after > deadline:
+                wait = f"Teams answered {status}, retry after {retry_after}s"
+                raise AnswerBudgetSpent(wait) from exc
             if status >= 500:
                 log.warning("Teams send failed with %s: re-sending (possible duplicate)", status)
-            await asyncio.sleep(min(retry_after, 60))
+            await asyncio.sleep(retry_after)
     return None
 
 
 class _Config:
-    """What ConfigurationBotFrameworkAuthentication reads: an empty app id = authentication off."""
+    """What ConfigurationBotFrameworkAuthentication reads: an empty app id = authentication off.
+    `identity` adds botbuilder's parameterized settings (TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL,
+    TO_BOT_FROM_CHANNEL_TOKEN_ISSUER, ...) for a cloud other than the public one."""
 
-    def __init__(self, app_id, password, app_type, tenant_id) -> None:
+    def __init__(self, app_id, password, app_type, tenant_id, identity=None) -> None:
         self.APP_ID = app_id or ""
         self.APP_PASSWORD = password or ""
         self.APP_TYPE = app_type or "MultiTenant"
         self.APP_TENANTID = tenant_id or ""
+        for key, value in (identity or {}).items():
+            setattr(self, key, value)
+
+
+class TeamsConfigError(Exception):
+    """Teams settings that cannot be served safely: one line, said at start."""
 
 
 class TeamsAdapter:
+    """`/api/messages` in one of two modes: authenticated (an app id: only activities whose
+    Bot Framework token validates, and whose serviceUrl is the one the token names), or the
+    emulator mode (`emulator=True`, no app id: unauthenticated, for this machine only: requests
+    from loopback addresses whose serviceUrl is on loopback too). There is no third mode."""
+
     def __init__(
         self,
         core: Core,
@@ -72,35 +144,61 @@ class TeamsAdapter:
         app_password: str | None = None,
         app_type: str | None = None,
         tenant_id: str | None = None,
+        emulator: bool = False,
         turns_at_once: int = TURNS_AT_ONCE,
+        identity: dict | None = None,
+        credentials_factory=None,
     ) -> None:
         self.core = core
         self.app_id = app_id or ""
-        config = _Config(app_id, app_password, app_type, tenant_id)
-        self.adapter = CloudAdapter(Authentication(config))
+        if not self.app_id and not emulator:
+            raise TeamsConfigError(
+                "Teams needs MICROSOFT_APP_ID (or OKRBOT_TEAMS_EMULATOR=1 for local emulator use)"
+            )
+        self.emulator = not self.app_id
+        config = _Config(app_id, app_password, app_type, tenant_id, identity)
+        self.adapter = CloudAdapter(Authentication(config, credentials_factory))
         self.adapter.on_turn_error = self._on_error
         self.bot = _OkrBot(self)
         self._saved: dict[str, str] = {}  # conversation id -> what was stored last
         self.turns = asyncio.Semaphore(turns_at_once)
-        if not self.app_id:
-            log.warning("Teams authentication is OFF: no MICROSOFT_APP_ID (local emulator use)")
+        if self.emulator:
+            log.warning(
+                "Teams authentication is OFF (OKRBOT_TEAMS_EMULATOR): /api/messages takes "
+                "unauthenticated activities from this machine only; local emulator use, never "
+                "production"
+            )
 
     # -- HTTP --------------------------------------------------------------------------------
     def mount(self, http: web.Application) -> None:
         http.router.add_post("/api/messages", self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
+        if self.emulator and not is_loopback(request.remote):
+            return _refuse(403, "the Teams emulator mode answers this machine only")
         header = request.headers.get("Authorization")
         # SPEC §8: with an app id, no or a malformed token is 401 without asking anyone; with
         # authentication off a malformed header would make botbuilder fail with a 500
-        if (self.app_id and not header) or (header is not None and not _JWT.match(header)):
-            return web.json_response({"error": "unauthorized"}, status=401)
+        if (self.app_id and not header) or (header is not None and not well_formed_bearer(header)):
+            return _refuse(401, "unauthorized")
         if "application/json" not in request.headers.get("Content-Type", ""):
-            return web.json_response({"error": "expected JSON"}, status=415)
+            return _refuse(415, "expected JSON")
+        try:
+            body = await request.json()
+        except ValueError:
+            return _refuse(400, "the body is not JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return _refuse(400, "expected an activity (a JSON object with a type)")
+        if self.emulator and not loopback_url(body.get("serviceUrl")):
+            # never call a serviceUrl that an unauthenticated request names, but on this machine
+            return _refuse(403, "in the emulator mode the serviceUrl must be on this machine")
         try:
             response = await self.adapter.process(request, self.bot)
         except web.HTTPUnauthorized:
-            return web.json_response({"error": "unauthorized"}, status=401)
+            return _refuse(401, "unauthorized")
+        except IdentityUnavailable as exc:
+            log.error("Teams: the Bot Framework's signing keys are unreachable: %s", exc)
+            return _refuse(503, "cannot verify the token now")
         return response or web.Response(status=201)
 
     async def _on_error(self, context: TurnContext, error: Exception) -> None:
@@ -156,12 +254,24 @@ class TeamsAdapter:
     @staticmethod
     async def send(context: TurnContext, message: Message, locale: str | None = None) -> None:
         """One activity per card (a long answer is several cards); Teams shows a card's own
-        text, so the activity carries none."""
+        text, so the activity carries none. The replies end within the turn's answer budget: a
+        retry that would wait past it is given up (logged), never slept through."""
         cards = message_cards(message, locale=locale)
         Turn.done_in(context)  # the answer is ready: calls to Teams from here
+        deadline = context.turn_state.get(_STARTED, time.monotonic()) + ANSWER_BUDGET
         for card in cards:
             activity = card_activity(card, message)
-            await send_with_retry(lambda activity=activity: context.send_activity(activity))
+            try:
+                await send_with_retry(
+                    lambda activity=activity: context.send_activity(activity), deadline=deadline
+                )
+            except AnswerBudgetSpent as exc:
+                log.warning("Teams reply not sent within the answer budget: %s", exc)
+                return
+
+
+def _refuse(status: int, error: str) -> web.Response:
+    return web.json_response({"error": error}, status=status)
 
 
 def _locale(person: Person | None) -> str | None:
@@ -185,6 +295,7 @@ class _OkrBot(ActivityHandler):
         self.teams = teams
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        turn_context.turn_state[_STARTED] = time.monotonic()
         async with Turn(self.teams.turns, turn_context):
             activity = turn_context.activity
             person = None

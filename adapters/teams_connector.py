@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 
+import requests
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity
@@ -99,17 +100,41 @@ class _Connectors(ConnectorFactory):
         return client
 
 
+class IdentityUnavailable(Exception):
+    """The Bot Framework's signing keys could not be read: a token cannot be checked now."""
+
+
 class Authentication(ConfigurationBotFrameworkAuthentication):
     """botbuilder's authentication from a configuration object, with the connector clients
-    (per app id, service URL and audience) and the user-token clients (per app id) kept."""
+    (per app id, service URL and audience) and the user-token clients (per app id) kept.
 
-    def __init__(self, configuration: object) -> None:
-        super().__init__(configuration)
+    With an app id, an activity is trusted only when its token validates and names the
+    activity's own serviceUrl (the `serviceurl` claim that the Bot Connector signs): a token of
+    another kind (an emulator's, a skill's) or one for another service URL is refused, so the
+    bot never calls a service URL that a request chose by itself."""
+
+    def __init__(self, configuration: object, credentials_factory=None) -> None:
+        super().__init__(configuration, credentials_factory=credentials_factory)
+        self._authenticated = bool(getattr(configuration, "APP_ID", ""))
         self._connectors: dict = {}
         self._token_clients: dict = {}
 
     async def authenticate_request(self, activity: Activity, auth_header: str):
-        result = await super().authenticate_request(activity, auth_header)
+        try:
+            result = await super().authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except requests.RequestException as exc:  # the signing keys could not be fetched
+            raise IdentityUnavailable(str(exc)) from exc
+        except Exception as exc:  # a bad signature, an unknown key, a malformed claim
+            raise PermissionError(f"the token does not validate: {type(exc).__name__}") from exc
+        if self._authenticated:
+            claims = result.claims_identity
+            claim = claims.get_claim_value(AuthenticationConstants.SERVICE_URL_CLAIM)
+            if not claims.is_authenticated or not activity.service_url:
+                raise PermissionError("the activity is not authenticated")
+            if claim != activity.service_url:
+                raise PermissionError("the token does not name the activity's serviceUrl")
         if result.connector_factory is not None:
             result.connector_factory = _Connectors(
                 result.connector_factory, result.claims_identity, self._connectors

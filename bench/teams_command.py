@@ -7,7 +7,7 @@ Builds a SQLite database with the large organisation of bench/organisation.py (1
 * a fake Bot Connector (tests/fake_connector.py) whose roster holds every person of the
   organisation (member id "29:1<handle>", AAD object id "aad-<handle>", the person's email),
   which receives the replies and reports them to the benchmark;
-* the real `okrbot serve` (DATABASE_URL; no MICROSOFT_APP_ID, so Teams authentication is off);
+* the real `okrbot serve` (DATABASE_URL; OKRBOT_TEAMS_EMULATOR=1, so Teams authentication is off);
 * a bare botbuilder bot: CloudAdapter + ConfigurationBotFrameworkAuthentication with an empty
   app id, an ActivityHandler that replies the text it got, behind aiohttp `POST /api/messages`.
 
@@ -354,7 +354,12 @@ def main(argv: list[str] | None = None) -> int:
             )  # fmt: skip
             fake_port = procs.ready_port("fake connector", fake_proc)
             port, okr_proc = procs.start_okrbot(
-                {"DATABASE_URL": db_url, "OKRBOT_LOG_LEVEL": "WARNING"},
+                # the emulator mode: Teams without authentication, on loopback only
+                {
+                    "DATABASE_URL": db_url,
+                    "OKRBOT_LOG_LEVEL": "WARNING",
+                    "OKRBOT_TEAMS_EMULATOR": "1",
+                },
                 workdir,  # no .env of the repository
             )
             bare_proc = procs.start("bare-bot", [*me, "--role", "bare-bot"],

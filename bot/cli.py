@@ -11,6 +11,7 @@ import importlib
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -67,7 +68,7 @@ def run() -> None:
     """The main job: every configured platform; with none, the console chat on SQLite."""
     settings = load_settings()
     if settings.any_platform:
-        asyncio.run(_serve(settings, "0.0.0.0", 3000))
+        asyncio.run(_serve(settings, None, 3000))
         return
     asyncio.run(_chat(settings, None))
 
@@ -82,7 +83,9 @@ def chat(
 
 @app.command()
 def serve(
-    host: str = typer.Option("0.0.0.0", help="Address to listen on."),
+    host: str | None = typer.Option(
+        None, help="Address to listen on [default: 0.0.0.0; 127.0.0.1 in the Teams emulator mode]."
+    ),
     port: int = typer.Option(3000, help="Port to listen on."),
     no_scheduler: bool = typer.Option(
         False, "--no-scheduler", help="Serve requests only (extra replicas)."
@@ -93,15 +96,77 @@ def serve(
     asyncio.run(_serve(load_settings(), host, port, scheduler=not no_scheduler))
 
 
-async def _serve(settings: Settings, host: str, port: int, *, scheduler: bool = True) -> None:
+def listen_host(settings: Settings, host: str | None) -> str:
+    """Where the server listens: the Teams emulator mode (no authentication) on loopback only."""
+    from adapters.teams import is_loopback
+
+    if not settings.teams_emulator_mode:
+        return host or "0.0.0.0"
+    if host is None:
+        return "127.0.0.1"
+    if not is_loopback(host):
+        raise Failure(
+            f"OKRBOT_TEAMS_EMULATOR serves Teams without authentication, on loopback only: "
+            f"--host {host} is refused (use 127.0.0.1, or set MICROSOFT_APP_ID)"
+        )
+    return host
+
+
+@dataclass
+class Server:
+    """What `okrbot serve` runs: the HTTP app and the platform edges it mounted."""
+
+    app: object  # the aiohttp application
+    slack: object | None = None  # SlackAdapter
+    teams: object | None = None  # TeamsAdapter
+    socket_mode: object | None = None  # AsyncSocketModeHandler, not connected yet
+
+
+async def build_server(
+    settings: Settings, core, metrics, *, teams_identity=None, teams_credentials=None
+) -> Server:
+    """The HTTP app of `okrbot serve`. Each door is mounted only when its platform is
+    configured: `/slack/events` for Slack over HTTP (a signing secret is required; never in
+    Socket Mode), `/api/messages` for Teams with an app id or in the emulator mode. Anything
+    else answers 404. `teams_identity` / `teams_credentials` point Teams' token checks and the
+    bot's own tokens elsewhere than the public cloud (botbuilder's parameterized settings)."""
     from adapters.api import PushApi
     from adapters.charts import ChartRoutes
     from adapters.server import build_app
+    from bot.push import PushService
+
+    db = core.db
+    server = Server(app=None)
+    mounts = [ChartRoutes(db), PushApi(PushService(db, core.clock, metrics), settings.api_token)]
+    if settings.teams_configured:
+        server.teams = _teams(
+            settings, core, identity=teams_identity, credentials_factory=teams_credentials
+        )
+        mounts.append(server.teams)
+    elif settings.teams_emulator:
+        log.warning("OKRBOT_TEAMS_EMULATOR is ignored: MICROSOFT_APP_ID is set")
+    if settings.slack_configured:
+        server.slack = await _slack(settings, core)
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            server.socket_mode = AsyncSocketModeHandler(server.slack.app, settings.slack_app_token)
+        else:
+            mounts.append(server.slack)
+    server.app = build_app(db, *mounts, metrics=metrics)
+    return server
+
+
+async def _serve(
+    settings: Settings, host: str | None, port: int, *, scheduler: bool = True
+) -> None:
     from adapters.server import serve as start
     from bot.core import Core
     from bot.metrics import Metrics
-    from bot.push import PushService
 
+    host = listen_host(settings, host)
+    if settings.slack_configured:
+        _check_slack(settings)  # a configuration that cannot be served fails before anything
     db = open_database(settings)
     socket_mode, ticking = None, None
     try:
@@ -110,26 +175,16 @@ async def _serve(settings: Settings, host: str, port: int, *, scheduler: bool = 
             log.info("imported %s: %s", settings.okrs, summary)
         metrics = Metrics()
         core = Core(db, system_clock, metrics)
-        teams, slack = _teams(settings, core), None
-        mounts = [
-            teams,
-            ChartRoutes(db),
-            PushApi(PushService(db, system_clock, metrics), settings.api_token),
-        ]
-        if settings.slack_configured:
-            slack = await _slack(settings, core)
-            mounts.append(slack)
-            if settings.slack_app_token:
-                from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-                socket_mode = AsyncSocketModeHandler(slack.app, settings.slack_app_token)
-                await socket_mode.connect_async()
-                log.info("Slack: connected in Socket Mode")
+        server = await build_server(settings, core, metrics)
+        if server.socket_mode is not None:
+            socket_mode = server.socket_mode
+            await socket_mode.connect_async()
+            log.info("Slack: connected in Socket Mode (POST /slack/events is not served)")
         if scheduler:
-            ticking = _scheduler(settings, core, slack, teams, metrics)
+            ticking = _scheduler(settings, core, server.slack, server.teams, metrics)
         else:
             log.info("scheduler off (--no-scheduler): this process only serves requests")
-        runner = await start(build_app(db, *mounts, metrics=metrics), host, port)
+        runner = await start(server.app, host, port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -167,31 +222,40 @@ def _scheduler(settings: Settings, core, slack, teams, metrics):
     return ticking
 
 
-def _teams(settings: Settings, core):
-    from adapters.teams import TeamsAdapter
+def _teams(settings: Settings, core, *, identity=None, credentials_factory=None):
+    from adapters.teams import TeamsAdapter, TeamsConfigError
 
-    return TeamsAdapter(
-        core,
-        app_id=settings.microsoft_app_id,
-        app_password=settings.microsoft_app_password,
-        app_type=settings.microsoft_app_type,
-        tenant_id=settings.microsoft_app_tenant_id,
-    )
+    try:
+        return TeamsAdapter(
+            core,
+            app_id=settings.microsoft_app_id,
+            app_password=settings.microsoft_app_password,
+            app_type=settings.microsoft_app_type,
+            tenant_id=settings.microsoft_app_tenant_id,
+            emulator=settings.teams_emulator_mode,
+            identity=identity,
+            credentials_factory=credentials_factory,
+        )
+    except TeamsConfigError as exc:
+        raise Failure(str(exc)) from exc
 
 
-async def _slack(settings: Settings, core):
-    from adapters.slack import (
-        SlackAdapter,
-        SlackConfigError,
-        check_settings,
-        slack_client,
-        verify_token,
-    )
+def _check_slack(settings: Settings) -> None:
+    from adapters.slack import SlackConfigError, check_settings
 
     try:
         check_settings(
             settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token
         )
+    except SlackConfigError as exc:
+        raise Failure(str(exc)) from exc
+
+
+async def _slack(settings: Settings, core):
+    from adapters.slack import SlackAdapter, SlackConfigError, slack_client, verify_token
+
+    _check_slack(settings)
+    try:
         client = slack_client(settings.slack_bot_token, settings.slack_api_url)
         identity = await verify_token(client)
     except SlackConfigError as exc:
@@ -202,6 +266,7 @@ async def _slack(settings: Settings, core):
         client,
         signing_secret=settings.slack_signing_secret,
         bot_user_id=identity.get("user_id"),
+        socket_mode=settings.slack_app_token is not None,
     )
 
 

@@ -335,6 +335,7 @@ def teams_checks(settings: Settings, facts: Facts | None) -> list[Check]:
             settings.microsoft_app_password,
             settings.microsoft_app_type,
             settings.microsoft_app_tenant_id,
+            settings.teams_emulator,
         )
     ]
     if facts is None:

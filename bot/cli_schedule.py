@@ -81,7 +81,8 @@ async def _platforms(settings: Settings, core: Core):
     teams = _teams(settings, core) if settings.teams_configured else None
     if slack is None and teams is None:
         raise Failure(
-            "no platform is configured: set SLACK_BOT_TOKEN (Slack) or MICROSOFT_APP_ID (Teams)"
+            "no platform is configured: set SLACK_BOT_TOKEN (Slack) or MICROSOFT_APP_ID (Teams; "
+            "OKRBOT_TEAMS_EMULATOR=1 for the local emulator)"
         )
     return slack, teams
 

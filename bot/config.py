@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     microsoft_app_password: str | None = Field(None, alias="MICROSOFT_APP_PASSWORD")
     microsoft_app_tenant_id: str | None = Field(None, alias="MICROSOFT_APP_TENANT_ID")
     microsoft_app_type: str | None = Field(None, alias="MICROSOFT_APP_TYPE")
+    # Teams without authentication, for the Bot Framework Emulator on this machine only: the
+    # server then listens on loopback and calls only loopback service URLs
+    teams_emulator: bool = Field(False, alias="OKRBOT_TEAMS_EMULATOR")
     public_url: str | None = Field(None, alias="OKRBOT_PUBLIC_URL")
     api_token: str | None = Field(None, alias="OKRBOT_API_TOKEN")
     raw_reply_days: int = Field(365, ge=1, alias="OKRBOT_RAW_REPLY_DAYS")
@@ -37,8 +40,19 @@ class Settings(BaseSettings):
         return bool(self.slack_bot_token)
 
     @property
-    def teams_configured(self) -> bool:
+    def teams_authenticated(self) -> bool:
+        """Teams with the Bot Framework's authentication: an app id is set."""
         return bool(self.microsoft_app_id)
+
+    @property
+    def teams_emulator_mode(self) -> bool:
+        """Teams with authentication off (local emulator use): the explicit switch, no app id."""
+        return self.teams_emulator and not self.microsoft_app_id
+
+    @property
+    def teams_configured(self) -> bool:
+        """`/api/messages` is mounted and Teams delivers: in exactly these two cases."""
+        return self.teams_authenticated or self.teams_emulator_mode
 
     @property
     def any_platform(self) -> bool:

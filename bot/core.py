@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable
+from datetime import timedelta
 
 from bot.checkins import Checkins, FormOutcome
 from bot.clock import Clock
@@ -16,7 +17,7 @@ from bot.commands import Commands
 from bot.i18n import t
 from bot.messages import Message
 from bot.metrics import Metrics
-from storage import repo
+from storage import replay, repo
 from storage.db import Database
 from storage.models import ConversationReference, Person
 
@@ -80,6 +81,12 @@ class Core:
         async with self.db.session() as session:
             row = await repo.any_reference(session, platform)
         return row.reference if row else None
+
+    async def first_sighting(self, key: str, *, window: timedelta) -> bool:
+        """True the first time a signed request's key is seen (by any replica) within
+        `window`; a replay of it is then told apart, and not applied again."""
+        async with self.db.transaction() as session:
+            return await replay.first_sighting(session, key, self.clock(), window=window)
 
     async def home(self, person: Person) -> tuple[Message, Message | None]:
         """What a person's home screen shows: their key results and their team's progress."""

@@ -106,7 +106,9 @@ FIXES = {
     "messages_tab": 'App Home > Messages Tab: turn it on and tick "Allow users to send Slash '
     'commands and messages from the messages tab"\n(slack/manifest.yaml sets both); also '
     "subscribe to the message.im bot event",
-    "teams_off": "for Teams, set MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD of the Azure Bot",
+    "teams_emulator": "unset OKRBOT_TEAMS_EMULATOR outside local tests; for Teams, set "
+    "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD of the Azure Bot",
+    "teams_emulator_ignored": "unset OKRBOT_TEAMS_EMULATOR",
     "teams_password": "set MICROSOFT_APP_PASSWORD (the Azure Bot's client secret)",
     "teams_tenant": "set MICROSOFT_APP_TENANT_ID (the tenant of the bot registration)",
     "teams_channel": "add okrbot to that team in Teams (it learns a channel when it is added or "
@@ -140,11 +142,12 @@ def slack_settings_checks(
     if app_token is not None and not app_token.startswith("xapp-"):
         checks.append(_fail("Slack mode", "SLACK_APP_TOKEN is not xapp-...", "app_token"))
     elif app_token is not None:
-        checks.append(Check(OK, "Slack mode", "Socket Mode (SLACK_APP_TOKEN is set)"))
+        detail = "Socket Mode (SLACK_APP_TOKEN is set): POST /slack/events is not served"
+        checks.append(Check(OK, "Slack mode", detail))
     elif signing_secret:
         checks.append(Check(OK, "Slack mode", "HTTP (POST /slack/events), signing secret set"))
     else:
-        detail = "HTTP mode without SLACK_SIGNING_SECRET: every request from Slack is refused"
+        detail = "HTTP mode without SLACK_SIGNING_SECRET: okrbot refuses to start"
         checks.append(_fail("Slack mode", detail, "signing_secret"))
     return checks
 
@@ -194,18 +197,31 @@ def messages_tab_check(granted: Collection[str] | None, slack_dm_replies: int) -
 
 # -- Teams ------------------------------------------------------------------------------------
 def teams_settings_check(
-    app_id: str | None, password: str | None, app_type: str | None, tenant_id: str | None
+    app_id: str | None,
+    password: str | None,
+    app_type: str | None,
+    tenant_id: str | None,
+    emulator: bool = False,
 ) -> Check:
     kind = app_type or "MultiTenant"
     title = "Teams authentication"
+    if not app_id and emulator:
+        detail = (
+            "OFF (OKRBOT_TEAMS_EMULATOR is set): /api/messages takes unauthenticated activities, "
+            "on 127.0.0.1 only, for the Bot Framework Emulator; never use this in production"
+        )
+        return _warn(title, detail, "teams_emulator")
     if not app_id:
-        detail = "OFF: no MICROSOFT_APP_ID, /api/messages takes unsigned requests (emulator use)"
-        return _warn(title, detail, "teams_off")
+        detail = "not configured (no MICROSOFT_APP_ID): /api/messages is not served"
+        return Check(OK, "Teams", detail)
     if not password and kind.lower() != "userassignedmsi":
         detail = f"MICROSOFT_APP_ID {app_id} is set without MICROSOFT_APP_PASSWORD"
         return _fail(title, detail, "teams_password")
     if kind.lower() == "singletenant" and not tenant_id:
         return _fail(title, "a SingleTenant app needs MICROSOFT_APP_TENANT_ID", "teams_tenant")
+    if emulator:
+        detail = f"on: app {app_id} ({kind}); OKRBOT_TEAMS_EMULATOR is ignored with an app id"
+        return _warn(title, detail, "teams_emulator_ignored")
     return Check(OK, title, f"on: app {app_id} ({kind})")
 
 

@@ -237,3 +237,13 @@ class ConversationReference(SQLModel, table=True):
     tenant_id: str | None = None
     reference: dict = Field(sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _ts(nullable=False)
+
+
+class SeenRequest(SQLModel, table=True):
+    """A signed platform request already taken (its signature's digest), kept for as long as
+    its timestamp is accepted: a replay of it inside that window is answered, never applied."""
+
+    __tablename__ = "seen_request"
+
+    key: str = Field(primary_key=True)
+    seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

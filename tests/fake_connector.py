@@ -45,6 +45,17 @@ TEAM_AAD_GROUP_ID = "0f8b8e5c-4d1e-4b8a-9c55-2f0d7b1e6a31"
 CHANNEL_ID = "19:channel-marketing@thread.tacv2"
 GROUP_CHAT_ID = "19:group-chat-anna@thread.v2"
 
+# Anna of the demo organisation as the Teams roster has her
+ANNA = {
+    "29:1anna": {
+        "aadObjectId": "aad-anna",
+        "email": "anna@nordlys.example",
+        "userPrincipalName": "anna@nordlys.example",
+        "name": "Anna Holm",
+        "tenantId": TENANT_ID,
+    }
+}
+
 # What a kind of call is, from its method and path under /v3/conversations.
 KINDS = (
     "send",  # POST /v3/conversations/{id}/activities

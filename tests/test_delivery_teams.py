@@ -64,7 +64,7 @@ async def world(db):
     metrics = Metrics()
     async with FakeConnector(roster=ROSTER) as connector:
         core = Core(db, system_clock, metrics)
-        teams = TeamsAdapter(core)
+        teams = TeamsAdapter(core, emulator=True)
         async with TestClient(TestServer(build_app(db, teams, ChartRoutes(db)))) as http:
             sender = TeamsSender(teams, rate=50, public_url=str(http.make_url("")),
                                  metrics=metrics)

@@ -97,7 +97,12 @@ def test_slack_settings_tokens_modes_scopes_and_the_messages_tab():
 
 def test_teams_settings_and_channels():
     off = doc.teams_settings_check(None, None, None, None)
-    assert off.status == WARN and "OFF" in off.detail and "MICROSOFT_APP_ID" in off.fix
+    assert off.status == OK and "not served" in off.detail
+    emulator = doc.teams_settings_check(None, None, None, None, emulator=True)
+    assert emulator.status == WARN and "OFF" in emulator.detail and "127.0.0.1" in emulator.detail
+    assert "OKRBOT_TEAMS_EMULATOR" in emulator.fix
+    ignored = doc.teams_settings_check("app", "pw", None, None, emulator=True)
+    assert ignored.status == WARN and "ignored" in ignored.detail
     assert doc.teams_settings_check("app", None, None, None).status == FAIL
     assert doc.teams_settings_check("app", "pw", "SingleTenant", None).status == FAIL
     assert doc.teams_settings_check("app", "pw", "SingleTenant", "t1").status == OK
@@ -246,12 +251,16 @@ async def test_all_well_exits_0_with_every_section(world, db_url, tmp_path):
         assert "ok    Slack token: valid: okrbot in Nordlys (T1)" in out
         assert f"ok    Slack scopes: all {len(DEFAULT_SCOPES)} bot scopes granted" in out
         assert "warn  Messages tab: no DM reply has arrived" in out
-        assert "warn  Teams authentication: OFF" in out
-        assert "ok    migrations: up to date (0003)" in out
+        assert "ok    Teams: not configured (no MICROSOFT_APP_ID): /api/messages is not" in out
+        assert "ok    migrations: up to date (0004)" in out
         assert "ok    next prompts: 4 people:" in out and "away until" in out
         assert "exec to C0EXEC: " in out and "marketing to C0MKT: " in out
-        assert out.rstrip().endswith("2 warnings, 12 ok: nothing is broken.")
+        assert out.rstrip().endswith("1 warning, 13 ok: nothing is broken.")
         assert [c.method for c in slack.calls] == ["auth.test"]  # it only reads
+        # the emulator mode is said loudly
+        code, out, _ = await doctor(env_for(db_url, slack, OKRBOT_TEAMS_EMULATOR="1"), tmp_path)
+        assert code == 0
+        assert "warn  Teams authentication: OFF (OKRBOT_TEAMS_EMULATOR is set)" in out
         # a DM reply from Slack confirms the Messages tab
         async with world.transaction() as session:
             session.add(RawReply(platform="slack", text="hi", received_at=datetime.now(UTC)))
@@ -326,16 +335,16 @@ async def test_an_empty_then_old_then_unimported_database_says_what_to_do(db_url
         "FAIL  migrations: the database has no tables yet",  # PostgreSQL
     )
     assert not (tmp_path / "okrbot.db").exists()  # doctor did not create it
-    upgrade(db_url, "0002")
+    upgrade(db_url, "0003")
     code, out, err = await doctor(env_for(db_url), tmp_path)
     assert code == 1, out + err
     (line,) = lines_of(out, "FAIL")
-    assert line.endswith(": 1 pending: 0003 outbox claims, uncertain sends, and digest charts")
+    assert line.endswith(": 1 pending: 0004 signed requests already taken (the Slack replay guard)")
     assert "fix: run `okrbot db upgrade`" in out
     assert "People" not in out and "ok    Slack: not configured (no SLACK_BOT_TOKEN)" in out
     engine = create_engine(sync_url(db_url))  # doctor did not migrate
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     engine.dispose()
     upgrade(db_url)
     code, out, _ = await doctor(env_for(db_url), tmp_path)

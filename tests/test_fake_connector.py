@@ -58,6 +58,7 @@ from msrest.serialization import Model
 
 from adapters.teams_package import build_package
 from tests.fake_connector import (
+    ANNA,
     BOT_ID,
     CHANNEL_ID,
     TEAM_ID,
@@ -69,13 +70,7 @@ from tests.fake_connector import (
 )
 
 ROSTER = {
-    "29:1anna": {
-        "aadObjectId": "aad-anna",
-        "email": "anna@nordlys.example",
-        "userPrincipalName": "anna@nordlys.example",
-        "name": "Anna Holm",
-        "tenantId": "t1",
-    },
+    **ANNA,
     "29:1jonas": {
         "aadObjectId": "aad-jonas",
         "email": "jonas@nordlys.example",

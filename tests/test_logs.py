@@ -128,7 +128,10 @@ async def test_at_debug_requests_are_logged_but_secrets_still_are_not(
     await slack_session(db, db_url, clock, monkeypatch, tmp_path, "DEBUG")
 
     logged = capsys.readouterr().err
-    assert any(w in logged for w in WORDS)  # bolt logs the forged request's body at INFO
+    # the libraries' own debug lines are shown (slack_sdk logs every Web API call it makes)
+    assert any(
+        r["level"] == "DEBUG" and "Sending a request" in r["message"] for r in records(logged)
+    )
     assert [s for s in SECRETS if s in logged] == []
 
 

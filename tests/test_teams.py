@@ -11,7 +11,7 @@ from botbuilder.schema import Activity
 from sqlalchemy import text
 
 from adapters.server import build_app
-from adapters.teams import TeamsAdapter
+from adapters.teams import ANSWER_BUDGET, TeamsAdapter
 from adapters.teams_cards import attachment, message_cards
 from adapters.teams_connector import Authentication
 from adapters.teams_outbox import TeamsSender
@@ -19,6 +19,7 @@ from bot.core import Core
 from bot.delivery import Unreachable
 from bot.demo import load_demo
 from tests.fake_connector import (
+    ANNA,
     BOT_ID,
     FakeConnector,
     conversation_update_activity,
@@ -27,13 +28,7 @@ from tests.fake_connector import (
 )
 
 ROSTER = {
-    "29:1anna": {
-        "aadObjectId": "aad-anna",
-        "email": "anna@nordlys.example",
-        "userPrincipalName": "anna@nordlys.example",
-        "name": "Anna Holm",
-        "tenantId": "t1",
-    },
+    **ANNA,
     "29:1mette": {
         "aadObjectId": "aad-mette",
         "email": "mette@nordlys.example",
@@ -76,7 +71,7 @@ async def world(db, now, clock):
     async with db.transaction() as session:
         await load_demo(session, now)
     async with FakeConnector(roster=ROSTER) as connector:
-        teams = TeamsAdapter(Core(db, clock))
+        teams = TeamsAdapter(Core(db, clock), emulator=True)
         async with TestClient(TestServer(build_app(db, teams))) as http:
             yield World(connector, db, http, teams)
 
@@ -285,6 +280,19 @@ async def test_a_429_is_retried(world):
     assert statuses == [429, 429, statuses[-1]] and statuses[-1] in (200, 201)
 
 
+async def test_a_reply_never_sleeps_past_the_answer_budget(world, caplog):
+    """Teams waits about 15 s for the answer to an activity: a Retry-After that does not fit
+    in the turn's budget is not slept through (the reply is given up, and said in the log)."""
+    world.connector.fail("activities", status=429, retry_after=60, times=3)
+    activity = message_activity("okr marketing", service_url=world.connector.url)
+    started = asyncio.get_running_loop().time()
+    response = await asyncio.wait_for(world.post(activity), timeout=14)
+    assert response.status in (200, 201)
+    assert asyncio.get_running_loop().time() - started < ANSWER_BUDGET + 2
+    assert [c.status for c in world.connector.calls if c.kind in ("send", "reply")] == [429]
+    assert "not sent within the answer budget" in caplog.text
+
+
 async def test_with_an_app_id_unsigned_requests_get_401(db, clock):
     async with FakeConnector(roster=ROSTER) as connector:
         teams = TeamsAdapter(
@@ -310,5 +318,5 @@ async def test_with_auth_off_a_malformed_header_is_401_not_500(world):
 
 
 def test_auth_off_is_said_at_start(db, clock, caplog):
-    TeamsAdapter(Core(db, clock))
+    TeamsAdapter(Core(db, clock), emulator=True)
     assert "Teams authentication is OFF" in caplog.text
