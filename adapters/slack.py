@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import re
 import time
@@ -160,22 +159,31 @@ class SlackAdapter:
 
     # -- HTTP --------------------------------------------------------------------------------
     async def handle(self, request: web.Request) -> web.Response:
-        """A request from Slack: its signature checked, a replay of it answered but not
-        applied, then bolt's listeners. Events are applied once by their event id (Slack's own
-        retries, `X-Slack-Retry-Num`, carry the same one); commands and interactions carry no
-        such id, so the signature itself is the key."""
+        """A request from Slack: its signature checked here, before anything else (bolt
+        checks it again), then bolt's listeners."""
         body = await request.read()
         timestamp = request.headers.get("X-Slack-Request-Timestamp")
         signature = request.headers.get("X-Slack-Signature")
         if not self._verifier.is_valid(body, timestamp, signature):
             return web.json_response({"error": "invalid signature"}, status=401)
-        if not _is_event(request, body):
-            key = "slack:" + hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
-            if not await self.core.first_sighting(key, window=REPLAY_WINDOW):
-                log.warning("a replayed Slack request was ignored")
-                return web.Response(status=200)
         response = await self.app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(response)
+
+    async def first_time(self, request) -> bool:
+        """False for a replay of a signed command or interaction already taken (they carry no
+        id of their own: the signature is the key, remembered in the database for as long as
+        its timestamp is accepted). Asked after the ack, so that the ack waits for nothing.
+        Events need no such key: they are applied once by their event id, which Slack's own
+        retries (`X-Slack-Retry-Num`) keep. Socket Mode has no signed requests to replay."""
+        if request.mode == "socket_mode":
+            return True
+        timestamp = _header(request, "x-slack-request-timestamp")
+        signature = _header(request, "x-slack-signature")
+        key = "slack:" + hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
+        if await self.core.first_sighting(key, window=REPLAY_WINDOW):
+            return True
+        log.warning("a replayed Slack request was ignored")
+        return False
 
     def mount(self, http: web.Application) -> None:
         """`POST /slack/events`, for Slack over HTTP only, and only with a signing secret."""
@@ -246,10 +254,11 @@ class SlackAdapter:
             )
 
     # -- listeners ------------------------------------------------------------------------------
-    async def on_command(self, ack, body, respond, client) -> None:
+    async def on_command(self, ack, body, respond, client, request) -> None:
         await ack()  # at once: Slack gives us three seconds
         async with self._answering:
-            await self._command(body, respond, client)
+            if await self.first_time(request):
+                await self._command(body, respond, client)
 
     async def _command(self, body, respond, client) -> None:
         person = await self.person(body["user_id"])
@@ -284,10 +293,11 @@ class SlackAdapter:
         if answer is not None:  # None: Slack delivered this event before
             await self.post(event["channel"], answer)
 
-    async def on_action(self, ack, body, action, client) -> None:
+    async def on_action(self, ack, body, action, client, request) -> None:
         await ack()
         async with self._answering:
-            await self._action(body, action, client)
+            if await self.first_time(request):
+                await self._action(body, action, client)
 
     async def _action(self, body, action, client) -> None:
         user_id = body["user"]["id"]
@@ -308,10 +318,10 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id") or user_id
         await self.post(channel, answer)
 
-    async def on_form(self, ack, body, view) -> None:
+    async def on_form(self, ack, body, view, request) -> None:
         user_id = body["user"]["id"]
         person = await self.person(user_id)
-        if person is None:
+        if person is None or not await self.first_time(request):
             await ack()
             return
         values = view_state_values(view["state"]["values"])
@@ -336,13 +346,6 @@ class SlackAdapter:
         )
 
 
-def _is_event(request: web.Request, body: bytes) -> bool:
-    """An Events API callback (JSON with an event id), not a command or an interaction."""
-    if not request.content_type.startswith("application/json"):
-        return False
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return False
-    kinds = ("event_callback", "url_verification")
-    return isinstance(payload, dict) and payload.get("type") in kinds
+def _header(request, name: str) -> str:
+    values = request.headers.get(name) or [""]
+    return values[0] if isinstance(values, list | tuple) else str(values)
