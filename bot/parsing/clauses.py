@@ -55,6 +55,7 @@ class Item:
     problem: tuple[str, dict] | None = None
     extra_numbers: list[Number] = field(default_factory=list)
     aside: bool = False  # its number reads as a remark on a value said before it, not a value
+    remarks: int = 0  # numbers said beside the value ("was 6"): not one value per line
 
     @property
     def has_value(self) -> bool:
@@ -282,11 +283,13 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     explicit, text, problem = _explicit_refs(text, krs)
     words = [r for r in words if not any(e.start <= r.start < e.end for e in explicit)]
     parens = [m.span() for m in _PARENS.finditer(text)]
-    inside = [r for r in words + named if any(a <= r.start < b for a, b in parens)]
-    refs = _group(explicit + [r for r in named + words if r not in inside], text)
-    mentions = refs
+    refs = _group(explicit + [r for r in named + words if not _within(r.start, parens)], text)
     intent, text = _intent(text, refs)
     numbers = find_numbers(text, locale)
+    regions = _remark_regions(text, numbers, parens)
+    inside = [r for r in words + named if _within(r.start, regions)]
+    refs = [r for r in refs if not _within(r.start, regions)]
+    mentions = refs
     if not refs and numbers:
         refs = _by_unit(numbers, krs) or _by_currency(text, krs)
     # a done-like word is a value, not a mention, when something else names the key result
@@ -295,11 +298,11 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         refs = named_refs
     if len({r.keys for r in refs}) == 1:
         refs = refs[:1]  # the same key result named again is part of the comment
-    remarks = _remarks(text, numbers, parens)
-    if any(r.keys - {k for ref in refs for k in ref.keys} for r in inside) and any(
-        n in remarks and any(a <= n.start < b for a, b in parens) for n in numbers
-    ):
-        problem = problem or ("parse.unclear", {"key": next(iter(inside[0].keys))})
+    remarks = [n for n in numbers if _within(n.start, regions) or _after_remark_word(text, n)]
+    # a remark that names another key result with a number of its own: which is meant?
+    others = [r for r in inside if r.keys - {k for ref in refs for k in ref.keys}]
+    if others and any(_within(n.start, regions) for n in numbers):
+        problem = problem or ("parse.unclear", {"key": next(iter(others[0].keys))})
     values = [n for n in numbers if n not in remarks]
     if depth == 0 and len(refs) > 1:
         pieces = _split_at_refs(clause, refs, values)
@@ -308,6 +311,7 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
             _share(items, health, confidence, blocker)
             return items
     item = Item(text=clause, intent=intent, health=health, confidence=confidence, problem=problem)
+    item.remarks = len(remarks)
     if len(refs) > 1:
         item.keys = frozenset().union(*(r.keys for r in refs))
     elif refs:
@@ -338,28 +342,29 @@ def _covered(text: str, refs: list[Ref], mentions: list[Ref], item: Item) -> lis
     return spans
 
 
-def _remarks(text: str, numbers: list[Number], parens) -> list[Number]:
-    """The numbers said beside the value: in parentheses, after "was" / "var" / "from" / "vs"
-    / "heraf" / "incl." / "mål", or in a remark after " - " once a number has been said."""
-    dash = _DASH_REMARK.search(text)
-    dash_at = dash.start() if dash and any(n.end <= dash.start() for n in numbers) else None
-    part = _PART.search(text)
-    if part and any(n.end <= part.start() for n in numbers):  # "move 75% - 2 of 3 aisles"
-        dash_at = part.start() if dash_at is None else min(dash_at, part.start())
+def _within(position: int, spans) -> bool:
+    return any(a <= position < b for a, b in spans)
+
+
+def _remark_regions(text: str, numbers: list[Number], parens) -> list[tuple[int, int]]:
+    """The parts of a clause said beside the value: parentheses, what follows "heraf" /
+    "incl." / "of which", and what follows " - " or an "N of M things" once a number has been
+    said. Numbers and key-result words there are comment."""
+    regions = list(parens)
+    for pattern in (_DASH_REMARK, _PART):
+        m = pattern.search(text)
+        if m and any(n.end <= m.start() for n in numbers):  # "move 75% - 2 of 3 aisles"
+            regions.append((m.start(), len(text)))
     opened = _REMARK_OPEN.search(text)  # "heraf 2 med nye 77 kWh batterier"
-    out = []
-    for n in numbers:
-        before = text[: n.start].split()
-        last, last_two = (before[-1] if before else ""), " ".join(before[-2:])
-        if (
-            any(a <= n.start < b for a, b in parens)
-            or (dash_at is not None and n.start >= dash_at)
-            or (opened is not None and n.start > opened.start())
-            or last in REMARK_BEFORE
-            or last_two in REMARK_BEFORE
-        ):
-            out.append(n)
-    return out
+    if opened:
+        regions.append((opened.start(), len(text)))
+    return regions
+
+
+def _after_remark_word(text: str, number: Number) -> bool:
+    """ "was 6", "var 5,8", "up from 3.1", "vs 4.4h", "mål 35": what it was or should be."""
+    before = text[: number.start].split()
+    return bool(before) and (before[-1] in REMARK_BEFORE or " ".join(before[-2:]) in REMARK_BEFORE)
 
 
 _PART = re.compile(r"(?<![\d.,])\d+\s(?:of|af|ud af)\s\d+\s[a-zæøå]")  # "2 of 3 aisles"

@@ -61,7 +61,7 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
     for item in items:
         if item.problem:
             raise _Ask(item.problem[0], **item.problem[1])
-    _resolve_bare_values(items, krs)
+    _resolve_bare_values(items, krs, {id(item): line for line, _, item in placed})
     by_key = {kr.key: kr for kr in krs}
     updates: dict[str, Update] = {}
     mentions: list[tuple[str, Item]] = []
@@ -114,8 +114,9 @@ def _ordered(keys, krs) -> tuple[str, ...]:
     return tuple(kr.key for kr in krs if kr.key in keys)
 
 
-def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...]) -> None:
-    """Values with no key result named: the only key result, or one per line in order."""
+def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...], lines: dict) -> None:
+    """Values with no key result named: the only key result, or one per line in order (a
+    value named by words counts in its place; on one line, only bare values do)."""
     bare = [i for i in items if i.keys is None and i.has_value]
     if not bare:
         return
@@ -125,9 +126,12 @@ def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...]) -> None:
         return
     content = [i for i in items if i.has_value or (i.keys is not None and not i.intent)]
     in_order = all(
-        i.keys is None or i.keys == {kr.key} for i, kr in zip(content, krs, strict=False)
+        (i.keys is None and not i.remarks and not i.comment) or i.keys == {kr.key}
+        for i, kr in zip(content, krs, strict=False)
     )
-    if len(content) == len(krs) and in_order:  # one value per line, in the prompt's order
+    one_a_line = len({lines[id(i)] for i in content}) == len(content)
+    all_bare = all(i.keys is None for i in content)
+    if len(content) == len(krs) and in_order and (one_a_line or all_bare):
         for item, kr in zip(content, krs, strict=True):
             item.keys, item.explicit = frozenset({kr.key}), True
         return

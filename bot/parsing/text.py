@@ -34,7 +34,7 @@ _CLAUSE_SEP = re.compile(
     r"|(?<=[\d%a-zæøå])\s+(?=#\d{1,2}\b)"  # "#1 4,650 #2 18.5%"
     r"|(?<=[\d%mk])\s+(?=\d{1,2}\s?[:)]\s?\S)"  # "1:6 2:145", "1) 2 2) 14.3M"
     # "morning 👋 1) 4,620 2) 18", but not "uge 47: 24"
-    r"|(?<!uge)(?<!week)(?<!wk)(?<!kw)\s+(?=\d{1,2}\s?[:)]\s?[+-]?\d)"
+    r"|(?<!uge)(?<!week)(?<!wk)(?<!kw)(?<!\bat)(?<!kl)(?<!kl\.)\s+(?!0\d:)(?=\d{1,2}\s?[:)]\s?[+-]?\d)"
 )
 
 
@@ -69,12 +69,28 @@ def split(text: str, names: tuple[str, ...] = ()) -> list[list[list[str]]]:
         protected = _ORDINAL_DATE.sub("", protected)
         sentences = []
         for sentence in _SENTENCE_END.split(protected):
-            clauses = _rejoin([c.strip(" .:") for c in _CLAUSE_SEP.split(sentence)], names)
+            clauses = _rejoin([c.strip(" .:") for c in _clauses(sentence)], names)
             clauses = [c for c in clauses if c]
             if clauses:
                 sentences.append(clauses)
         if sentences:
             out.append(sentences)
+    return out
+
+
+_PARENS = re.compile(r"\([^()]*\)?")
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence cut at clause separators, never inside parentheses ("(was 1) 1")."""
+    inside = [m.span() for m in _PARENS.finditer(sentence)]
+    out, start = [], 0
+    for m in _CLAUSE_SEP.finditer(sentence):
+        if m.end() == m.start() or any(a < m.start() < b for a, b in inside):
+            continue
+        out.append(sentence[start : m.start()])
+        start = m.end()
+    out.append(sentence[start:])
     return out
 
 
