@@ -62,7 +62,32 @@ CORPORA = [
     ("replies.yaml", "okrs.yaml", 300, REQUIRED_ACCURACY),
     ("holdout.yaml", "okrs.yaml", 150, REQUIRED_ACCURACY),  # written apart, never tuned on
     ("field.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
+    pytest.param(
+        "field_holdout.yaml",
+        "field_okrs.yaml",
+        100,
+        FIELD_ACCURACY,
+        id="field_holdout",  # split off before the parser changed, never tuned on
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="measured once at the end: en 57/59 = 96.6% (da 59/59), under the 98% target",
+        ),
+    ),
 ]
+
+
+FILES = [
+    ("replies.yaml", "okrs.yaml"),
+    ("holdout.yaml", "okrs.yaml"),
+    ("field.yaml", "field_okrs.yaml"),
+    ("field_holdout.yaml", "field_okrs.yaml"),
+]
+
+
+@pytest.mark.parametrize(("corpus", "okrs"), FILES)
+def test_corpus_never_writes_a_value_the_reply_did_not_mean(corpus, okrs):
+    _, _, wrong_writes = score(corpus, okrs)
+    assert not wrong_writes, "\n".join(wrong_writes)
 
 
 def score(corpus: str, okrs: str) -> tuple[dict, list[str], list[str]]:

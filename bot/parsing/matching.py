@@ -90,6 +90,11 @@ def phrases_of(title: str) -> tuple[str, ...]:
     return tuple(f"{word} {number}" for word, number in _PHRASE.findall(title.lower()))
 
 
+@lru_cache(maxsize=65536)
+def _names(candidates: frozenset[str], terms: frozenset[str]) -> bool:
+    return any(_close(c, t) for c in candidates for t in terms)
+
+
 def _has_digit(word: str) -> bool:
     return any(c.isdigit() for c in word)
 
@@ -174,9 +179,7 @@ def word_refs(clause: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
         if index + 1 < len(matches) and matches[index + 1].start() == m.end() + 1:
             candidates.add(f"{word}-{matches[index + 1].group()}")  # "fit out" = "fit-out"
         keys = frozenset(
-            key
-            for key, terms in vocab.items()
-            if any(_close(c, t) for c in candidates for t in terms)
+            key for key, terms in vocab.items() if _names(frozenset(candidates), terms)
         )
         if keys:
             refs.append(Ref(keys, m.start(), m.end(), binary_word=word in _BINARY_WORDS))
