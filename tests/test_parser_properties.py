@@ -371,7 +371,18 @@ def metric_prompt_and_values(draw):
             reach = 10 * (high - low)
             cents = draw(st.integers(max(0, low - reach) * 100, (high + reach) * 100))
             values[position] = cents / 100
+            # "3.4" for a range of millions may mean 3.4 million: it asks (scale_slip)
+            assume(not scale_slip(values[position], low, high))
     return tuple(krs), values
+
+
+def scale_slip(value: float, low: float, high: float) -> bool:
+    """A value far below the range that falls inside it with a "k" or "M" added."""
+    return (
+        0 < value < low
+        and value * 1e3 <= low
+        and any(low <= value * s <= high for s in (1e3, 1e6, 1e9))
+    )
 
 
 @settings(FAST, max_examples=300)

@@ -156,6 +156,8 @@ MESSAGES: dict[str, str] = {
     "parse.unclear": "Jeg kunne ikke læse ændringen for {key} {title}: send den nye værdi, fx “{example}”.",
     "parse.no_value": "Hvad er den nye værdi for {titles}? Fx “{example}”.",
     "parse.milestone": "{key} {title} er en milepæl fra 0 til 100 %: hvor mange procent er den nået?",
+    "parse.unit": "{key} {title} tælles i {unit}: hvad er værdien i {unit}?",
+    "parse.scale": "{key} {title}: er det {value} eller {scaled}? Send hele værdien, fx “{scaled}”.",
     "slack.close": "Annuller",
     "slack.health": "Status",
     "slack.comment": "Kommentar",

@@ -167,6 +167,8 @@ MESSAGES: dict[str, str] = {
     "parse.unclear": "I couldn't read the change for {key} {title}: please send the new value, e.g. “{example}”.",
     "parse.no_value": "What is the new value of {titles}? For example “{example}”.",
     "parse.milestone": "{key} {title} is a milestone from 0 to 100 %: which percentage is it at?",
+    "parse.unit": "{key} {title} is counted in {unit}: what is the value in {unit}?",
+    "parse.scale": "{key} {title}: is that {value} or {scaled}? Please send it in full, e.g. “{scaled}”.",
     "slack.close": "Cancel",
     "slack.health": "Health",
     "slack.comment": "Comment",

@@ -1,11 +1,17 @@
-"""One clause of a reply: what it refers to, its number, health, confidence and comment."""
+"""One clause of a reply: what it refers to, its number, health, confidence and comment.
+
+Before any number is read, the clause's dates, week numbers and times (when.py) and the names
+with digits of the member's titles ("top 10", "Warehouse 2") are set aside. Of the numbers left,
+those in parentheses or said as a side remark ("was 6", "heraf 4", "up from 3.1", a part after
+" - ") belong to the comment; the clause's main value is the one number that remains.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from bot.parsing.matching import Ref, choose, word_refs
+from bot.parsing.matching import Ref, choose, phrase_refs, word_refs
 from bot.parsing.model import PromptKR
 from bot.parsing.numbers import Number, find_numbers
 from bot.parsing.vocab import (
@@ -15,16 +21,21 @@ from bot.parsing.vocab import (
     DONE_WORDS,
     DOWN_AFTER,
     DOWN_BEFORE,
+    FORECAST_WORDS,
     HEALTH_PHRASES,
     NO_CHANGE_PHRASES,
     NOT_DONE_WORDS,
+    PART_AFTER,
+    REMARK_BEFORE,
     SKIP_PHRASES,
     SMALL_TALK,
     STOPWORDS,
     TOTAL_WORDS,
+    UNIT_ALIASES,
     UP_AFTER,
     UP_BEFORE,
 )
+from bot.parsing.when import time_spans
 
 
 @dataclass
@@ -43,6 +54,8 @@ class Item:
     intent: str | None = None  # no_change | skip
     problem: tuple[str, dict] | None = None
     extra_numbers: list[Number] = field(default_factory=list)
+    aside: bool = False  # its number reads as a remark on a value said before it, not a value
+    remarks: int = 0  # numbers said beside the value ("was 6"): not one value per line
 
     @property
     def has_value(self) -> bool:
@@ -110,13 +123,15 @@ def _confidence(text: str) -> tuple[float | None, str]:
     return None, text
 
 
-def _health(text: str) -> tuple[str | None, str | None, str]:
-    """(health, blocker comment, text without them)."""
+def _health(text: str) -> tuple[str | None, str | None, str, list[tuple[int, int]]]:
+    """(health, blocker comment, text without them, the blocker's span)."""
     blocker = _BLOCKER.search(text)
     comment = None
     health = None
+    spans = []
     if blocker:
         comment = blocker.group().strip(_COMMENT_TRIM)
+        spans.append(blocker.span())
         if blocker.group().startswith(("blocked", "blokeret")):
             health = "off_track"
         text = _blank(text, blocker.start(), blocker.end())
@@ -126,21 +141,25 @@ def _health(text: str) -> tuple[str | None, str | None, str]:
             if health is None or _severity(found) > _severity(health):
                 health = found
             text = _blank(text, m.start(), m.end())
-    return health, comment, text
+    return health, comment, text, spans
 
 
 def _severity(health: str) -> int:
     return ("on_track", "at_risk", "off_track").index(health)
 
 
-def _intent(text: str) -> tuple[str | None, str]:
+def _intent(text: str, refs: list[Ref] = ()) -> tuple[str | None, str]:
     """ "skip" / "no change", when the clause says that and not just contains the word
-    ("mostly from the holiday sale" is not a holiday)."""
+    ("mostly from the holiday sale" is not a holiday). Words naming key results may stand
+    with it: "vans unchanged" is no change for that key result."""
     for name, pattern in (("skip", _SKIP), ("no_change", _NO_CHANGE)):
         m = pattern.search(text)
         if not m:
             continue
-        rest = _blank(text, m.start(), m.end()).split()
+        rest = _blank(text, m.start(), m.end())
+        for ref in refs:
+            rest = _blank(rest, ref.start, ref.end)
+        rest = rest.split()
         talk = [w for w in rest if any(c.isalpha() for c in w)]
         if m.start() == 0 or all(w.strip(_COMMENT_TRIM) in _FILLER | SMALL_TALK for w in talk):
             return name, _blank(text, m.start(), m.end())
@@ -195,6 +214,21 @@ def _by_currency(text: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
     return [Ref(frozenset(keys), m.start(), m.end())] if len(keys) == 1 else []
 
 
+def _by_unit(numbers: list[Number], krs: tuple[PromptKR, ...]) -> list[Ref]:
+    """ "4.2h" names the member's only key result counted in hours."""
+    units = {n.unit for n in numbers if n.unit}
+    if len(units) != 1:
+        return []
+    (unit,) = units
+    keys = [kr.key for kr in krs if canonical_unit(kr.unit) == unit]
+    n = next(n for n in numbers if n.unit)
+    return [Ref(frozenset(keys), n.start, n.end)] if len(keys) == 1 else []
+
+
+def canonical_unit(unit: str | None) -> str | None:
+    return UNIT_ALIASES.get((unit or "").lower().rstrip("."))
+
+
 def _group(refs: list[Ref], text: str) -> list[Ref]:
     """Adjacent word mentions ("email subscribers") form one mention."""
     groups: list[list[Ref]] = []
@@ -218,41 +252,135 @@ def _group(refs: list[Ref], text: str) -> list[Ref]:
     return out
 
 
+_PARENS = re.compile(r"\([^()]*\)?")
+_DASH_REMARK = re.compile(r"\s-\s+(?=[^\d\s+-])")  # "75% - 2 of 3 aisles racked"
+_TOP_N = re.compile(r"\btop[\s-]?(\d{1,3})\b(?![.,]\d)")  # "top 10", "top-3": a name
+_FORECAST = _phrases(FORECAST_WORDS)
+
+
+def _restore(text: str, original: str, spans) -> str:
+    """`text` with the characters of `spans` put back from `original` (dates stay in comments)."""
+    for start, end in spans:
+        text = text[:start] + original[start:end] + text[end:]
+    return text
+
+
 def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0) -> list[Item]:
     """The items of one clause: one per key result it names (a clause may name several)."""
-    intent, text = _intent(clause)
+    when = time_spans(clause)
+    text = clause
+    for start, end in when:
+        text = _blank(text, start, end)
     confidence, text = _confidence(text)
-    health, blocker, text = _health(text)
-    explicit, text, problem = _explicit_refs(text, krs)
-    words = [
-        r for r in word_refs(text, krs) if not any(e.start <= r.start < e.end for e in explicit)
+    health, blocker, text, kept = _health(text)
+    named = phrase_refs(text, krs)  # "top 10", "warehouse 2": names, their digits no value
+    names = [(m.start(1), m.end(1)) for m in _TOP_N.finditer(text)] + [
+        (r.start, r.end) for r in named
     ]
-    refs = _group(explicit + words, text)
+    words = [r for r in word_refs(text, krs) if not any(e.start <= r.start < e.end for e in named)]
+    for start, end in names:
+        text = _blank(text, start, end)
+    explicit, text, problem = _explicit_refs(text, krs)
+    words = [r for r in words if not any(e.start <= r.start < e.end for e in explicit)]
+    parens = [m.span() for m in _PARENS.finditer(text)]
+    refs = _group(explicit + [r for r in named + words if not _within(r.start, parens)], text)
+    intent, text = _intent(text, refs)
     numbers = find_numbers(text, locale)
+    regions = _remark_regions(text, numbers, parens)
+    inside = [r for r in words + named if _within(r.start, regions)]
+    refs = [r for r in refs if not _within(r.start, regions)]
+    mentions = refs
     if not refs and numbers:
-        refs = _by_currency(text, krs)
+        refs = _by_unit(numbers, krs) or _by_currency(text, krs)
     # a done-like word is a value, not a mention, when something else names the key result
-    named = [r for r in refs if not r.binary_word]
-    if named:
-        refs = named
+    named_refs = [r for r in refs if not r.binary_word]
+    if named_refs:
+        refs = named_refs
     if len({r.keys for r in refs}) == 1:
         refs = refs[:1]  # the same key result named again is part of the comment
+    remarks = [n for n in numbers if _within(n.start, regions) or _after_remark_word(text, n)]
+    # a remark that names another key result with a number of its own: which is meant?
+    others = [r for r in inside if r.keys - {k for ref in refs for k in ref.keys}]
+    if others and any(_within(n.start, regions) for n in numbers):
+        problem = problem or ("parse.unclear", {"key": next(iter(others[0].keys))})
+    values = [n for n in numbers if n not in remarks]
     if depth == 0 and len(refs) > 1:
-        pieces = _split_at_refs(clause, refs, numbers)
+        pieces = _split_at_refs(clause, refs, values)
         if pieces:
             items = [i for p in pieces for i in analyse(p, krs, locale, depth + 1)]
             _share(items, health, confidence, blocker)
             return items
     item = Item(text=clause, intent=intent, health=health, confidence=confidence, problem=problem)
+    item.remarks = len(remarks)
     if len(refs) > 1:
         item.keys = frozenset().union(*(r.keys for r in refs))
     elif refs:
         item.keys, item.explicit = refs[0].keys, refs[0].explicit
-    covered = [(r.start, r.end) for r in refs]
     _binary(item, text)
-    _choose_number(item, text, numbers)
-    item.comment = blocker or _comment(text, covered, numbers, item)
+    _choose_number(item, text, values)
+    covered = _covered(text, refs, mentions, item)
+    if item.keys is None and item.number is not None:
+        item.aside = _reads_as_aside(text, item.number)
+    comment = _comment(_restore(text, clause, when + kept), covered, item)
+    item.comment = comment if blocker and comment and blocker in comment else blocker or comment
     return [item]
+
+
+def _covered(text: str, refs: list[Ref], mentions: list[Ref], item: Item) -> list[tuple[int, int]]:
+    """The spans that name the item's key result: its mention, and the same key result named
+    again right by the value ("CO2 is at 3.4 kg per delivery"), not later in a remark."""
+    spans = [(r.start, r.end) for r in refs]
+    if item.number is None:
+        return spans
+    start, end = item.number.start, item.number.end
+    for ref in mentions:
+        if (ref.start, ref.end) in spans or not item.keys or not ref.keys <= item.keys:
+            continue
+        between = text[min(end, ref.start) : ref.start] + text[ref.end : max(ref.end, start)]
+        if all(w in _FILLER and w != "-" for w in between.split()):
+            spans.append((ref.start, ref.end))
+    return spans
+
+
+def _within(position: int, spans) -> bool:
+    return any(a <= position < b for a, b in spans)
+
+
+def _remark_regions(text: str, numbers: list[Number], parens) -> list[tuple[int, int]]:
+    """The parts of a clause said beside the value: parentheses, what follows "heraf" /
+    "incl." / "of which", and what follows " - " or an "N of M things" once a number has been
+    said. Numbers and key-result words there are comment."""
+    regions = list(parens)
+    for pattern in (_DASH_REMARK, _PART):
+        m = pattern.search(text)
+        if m and any(n.end <= m.start() for n in numbers):  # "move 75% - 2 of 3 aisles"
+            regions.append((m.start(), len(text)))
+    opened = _REMARK_OPEN.search(text)  # "heraf 2 med nye 77 kWh batterier"
+    if opened:
+        regions.append((opened.start(), len(text)))
+    return regions
+
+
+def _after_remark_word(text: str, number: Number) -> bool:
+    """ "was 6", "var 5,8", "up from 3.1", "vs 4.4h", "mål 35": what it was or should be."""
+    before = text[: number.start].split()
+    return bool(before) and (before[-1] in REMARK_BEFORE or " ".join(before[-2:]) in REMARK_BEFORE)
+
+
+_PART = re.compile(r"(?<![\d.,])\d+\s(?:of|af|ud af)\s\d+\s[a-zæøå]")  # "2 of 3 aisles"
+_REMARK_OPEN = re.compile(r"\b(?:heraf|of which|incl|including|inkl|inklusive)\b")
+
+
+def _reads_as_aside(text: str, number: Number) -> bool:
+    """A number without a key result that says something about a value given before it:
+    a part ("2 of them in Leeds", "12 new in Odense", "3 to go"), a forecast ("expected to hit
+    25"), or a number word ("two big deals pending")."""
+    if number.word or _FORECAST.search(text):
+        return True
+    after = " ".join(text[number.end :].split()[:2])
+    return any(after == p or after.startswith(p + " ") for p in PART_AFTER) and bool(
+        text[number.end :].strip()
+    )
 
 
 def _split_at_refs(clause: str, refs: list[Ref], numbers: list[Number]) -> list[str] | None:
@@ -301,6 +429,8 @@ def _marker(text: str, number: Number) -> tuple[int, bool]:
     markers = set(UP_AFTER) | set(DOWN_AFTER)
     if nxt not in markers and len(after) == 2 and not any(c.isdigit() for c in nxt):
         nxt = after[1].strip(".,!")  # "2 campaigns more", "2 kampagner til" (marker at the end)
+    elif nxt == "til" and len(after) > 1:
+        nxt = ""  # "37t til og med uge 46": "til" is "more" only at the end of the clause
     if any(last_two.endswith(p) for p in ABSOLUTE_BEFORE if " " in p) or last in ABSOLUTE_BEFORE:
         return 0, True
     if _TOTAL.search(text):
@@ -319,6 +449,8 @@ def _marker(text: str, number: Number) -> tuple[int, bool]:
 
 
 def _choose_number(item: Item, text: str, numbers: list[Number]) -> None:
+    """The clause's main value: the number marked as absolute ("down to 150"), else the first;
+    any other number (not a number word, not an "of 12") is a second reading."""
     if not numbers:
         return
     marked = [(n, *_marker(text, n)) for n in numbers]
@@ -334,21 +466,48 @@ def _is_of_target(text: str, number: Number) -> bool:
     return before.endswith(("/", " of", " ud af", " af", " out of", "from", " fra"))
 
 
-def _comment(text: str, covered, numbers: list[Number], item: Item) -> str | None:
+def _comment(text: str, covered, item: Item) -> str | None:
     for start, end in covered:
         text = _blank(text, start, end)
     if item.number is not None:
-        text = _blank(text, item.number.start, item.number.end)
+        text = _blank(text, *_with_markers(text, item.number))
     for pattern in (_DONE, _NOT_DONE):
         text = pattern.sub(" ", text)
     words = [w for w in text.split() if w.strip(_COMMENT_TRIM)]
     meaningful = [w for w in words if w.strip(_COMMENT_TRIM) not in _FILLER | _MARKERS]
     if sum(len(w) for w in meaningful) < 4:
         return None
+    while words and words[0].strip(_COMMENT_TRIM) in _LEADING:
+        words.pop(0)
+    while words and words[-1].strip(_COMMENT_TRIM) in _LEADING:
+        words.pop()
     comment = " ".join(words).strip(_COMMENT_TRIM)
     return comment or None
 
 
+def _with_markers(text: str, number: Number) -> tuple[int, int]:
+    """The value's span with the words that only say how it is given ("down to", "er nu på",
+    "is at", "kr.") around it."""
+    start, end = number.start, number.end
+    while True:
+        before = text[:start].rstrip()
+        word = before.split()[-1] if before.split() else ""
+        if word and (word in _MARKERS or word in CURRENCY_WORDS or word == "="):
+            start = len(before) - len(word)
+            continue
+        break
+    while True:
+        after = text[end:]
+        words = after.split()
+        if words and (words[0] in CURRENCY_WORDS or words[0] in _AFTER_VALUE):
+            end += len(after) - len(after.lstrip()) + len(words[0])
+            continue
+        break
+    return start, end
+
+
+_AFTER_VALUE = frozenset({"i", "alt", "in", "total", "totalt", "now", "nu", "so", "far"})
+_LEADING = frozenset({"-", "and", "og", "but", "men", ",", "&", "+", "so", "så"})
 _MARKERS = frozenset(
     w for p in UP_BEFORE + UP_AFTER + DOWN_BEFORE + DOWN_AFTER + ABSOLUTE_BEFORE for w in p.split()
 )

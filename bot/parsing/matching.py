@@ -1,5 +1,7 @@
 """Which key result a clause talks about: prompt positions, ids, and words of the title or
-unit (stems, Danish synonyms, title acronyms, one-letter typos)."""
+unit (stems, Danish synonyms, title acronyms, one-letter typos, Danish compounds and
+inflections: `omsætningen` for `Nettoomsætning`), names with digits (`CO2`, `4G-backup`) and
+title phrases with a number (`top 10`, `Warehouse 2`)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,13 @@ from bot.parsing.vocab import (
     SYNONYMS,
 )
 
-_WORD = re.compile(r"[a-zæøåéü][a-zæøåéü'-]*[a-zæøåéü]|[a-zæøå]{2,}")
+# a word, or a name with digits in it ("co2", "4g-backup", "b2b"); a number with a unit glued
+# to it ("3.2kg") is a number, see numbers.py
+_WORD = re.compile(
+    r"(?<![\w.,])\d+[a-zæøå](?:[\w'-]*[a-zæøåéü0-9])?"
+    r"|(?<!\d)[a-zæøåéü][a-zæøåéü0-9'-]*[a-zæøåéü0-9]"
+)
+_PHRASE = re.compile(r"\b([a-zæøå]{3,})[\s-]?(\d{1,3})\b(?![.,]\d)")  # "top 10", "warehouse 2"
 _BINARY_WORDS = frozenset(w for phrase in DONE_WORDS + NOT_DONE_WORDS for w in phrase.split())
 _NOT_TERMS = frozenset(STOPWORDS | CURRENCY_WORDS | set(HEALTH_PHRASES)) | {"%", "pct"}
 
@@ -35,13 +43,16 @@ class Ref:
     binary_word: bool = False  # only a done/launched-like word of a title
 
 
+_DANISH_ENDINGS = ("erne", "ene", "en", "et", "er", "ne", "e", "s")
+
+
 @lru_cache(maxsize=8192)
 def stem(word: str) -> str:
     word = word.strip("'-").removesuffix("'s")
     if word in SYNONYMS:
         return SYNONYMS[word]
     if len(word) >= 5:  # a typo of a Danish word we know ("kampanger", "butiker")
-        close = [w for w in SYNONYMS if _close(word, w)]
+        close = [w for w in SYNONYMS if _typo(word, w)]
         if len({SYNONYMS[w] for w in close}) == 1:
             return SYNONYMS[close[0]]
     if len(word) > 4 and word.endswith("ies"):
@@ -55,10 +66,16 @@ def stem(word: str) -> str:
 def terms_of(title: str, unit: str | None) -> frozenset[str]:
     """The words that identify a key result: title words, unit and the title's acronym."""
     words = [w for w in _WORD.findall(title.lower())]
-    terms = {stem(w) for w in words if w not in _NOT_TERMS and len(w) >= 3}
+    terms = {stem(w) for w in words if w not in _NOT_TERMS and (len(w) >= 3 or _has_digit(w))}
+    for w in words:  # a Danish compound names what its known parts name ("nettoomsætning")
+        terms.update(SYNONYMS[k] for k in _compound_parts(w))
     for w in words:
         if "-" in w:
-            terms.update(stem(p) for p in w.split("-") if len(p) >= 4 and p not in _NOT_TERMS)
+            terms.update(
+                stem(p)
+                for p in w.split("-")
+                if (len(p) >= 4 or _has_digit(p) and len(p) >= 2) and p not in _NOT_TERMS
+            )
     initials = "".join(w[0] for w in re.findall(r"[a-zæøå]+", title.lower()))
     if len(initials) >= 2:
         terms.add(initials)
@@ -67,12 +84,84 @@ def terms_of(title: str, unit: str | None) -> frozenset[str]:
     return frozenset(terms)
 
 
+@lru_cache(maxsize=4096)
+def phrases_of(title: str) -> tuple[str, ...]:
+    """Title phrases with a number in them ("top 10", "warehouse 2"): a name, not a value."""
+    return tuple(f"{word} {number}" for word, number in _PHRASE.findall(title.lower()))
+
+
+@lru_cache(maxsize=65536)
+def _names(candidates: frozenset[str], terms: frozenset[str]) -> bool:
+    return any(_close(c, t) for c in candidates for t in terms)
+
+
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+@lru_cache(maxsize=4096)
+def _compound_parts(word: str) -> tuple[str, ...]:
+    return tuple(k for k in _SYNONYM_ROOTS if k in word and k != word)
+
+
+_SYNONYM_ROOTS = tuple(k for k in SYNONYMS if len(k) >= 6)
+
+
+@lru_cache(maxsize=65536)
 def _close(word: str, term: str) -> bool:
     if word == term:
         return True
+    return _compound(word, term) or _typo(word, term)
+
+
+def _typo(word: str, term: str) -> bool:
+    """One letter off ("kampanger", "butiker"), for words of five letters or more."""
     if len(term) < 5 or len(word) < 4 or abs(len(word) - len(term)) > 1:
         return False
     return OSA.distance(word, term, score_cutoff=1) <= 1
+
+
+def _bare(word: str) -> str:
+    """A Danish word without its definite or plural ending ("hallerne" -> "hall")."""
+    for ending in _DANISH_ENDINGS:
+        if len(word) - len(ending) >= 5 and word.endswith(ending):
+            return word[: -len(ending)]
+    return word
+
+
+def _compound(word: str, term: str) -> bool:
+    """One word is a compound of, or an inflection of, the other: "omsætningen" and
+    "nettoomsætning", "marginen" and "bruttomargin", "hallerne" and "lagerhaller"."""
+    if len(word) < 5 or len(term) < 5 or "-" in word + term or _has_digit(word + term):
+        return False
+    for a, b in ((word, term), (_bare(word), term), (word, _bare(term))):
+        shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+        if len(shorter) >= 5 and (longer.startswith(shorter) or longer.endswith(shorter)):
+            return True
+    # "omsætningstal" and "nettoomsætning": the shared part ends one word and starts the other
+    common = _longest_common(word, term)
+    if common < 7 or common < 0.6 * min(len(word), len(term)):
+        return False
+    for x, y in ((word, term), (term, word)):
+        for part in {x[:common], x[-common:]}:
+            same_place = (y.startswith(part) and x.startswith(part)) or (
+                y.endswith(part) and x.endswith(part)
+            )
+            if part in y and not same_place:
+                return True
+    return False
+
+
+def _longest_common(a: str, b: str) -> int:
+    best = 0
+    previous = [0] * (len(b) + 1)
+    for ca in a:
+        row = [0]
+        for j, cb in enumerate(b):
+            row.append(previous[j] + 1 if ca == cb else 0)
+        best = max(best, max(row))
+        previous = row
+    return best
 
 
 def word_refs(clause: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
@@ -90,12 +179,23 @@ def word_refs(clause: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
         if index + 1 < len(matches) and matches[index + 1].start() == m.end() + 1:
             candidates.add(f"{word}-{matches[index + 1].group()}")  # "fit out" = "fit-out"
         keys = frozenset(
-            key
-            for key, terms in vocab.items()
-            if any(_close(c, t) for c in candidates for t in terms)
+            key for key, terms in vocab.items() if _names(frozenset(candidates), terms)
         )
         if keys:
             refs.append(Ref(keys, m.start(), m.end(), binary_word=word in _BINARY_WORDS))
+    return refs
+
+
+def phrase_refs(clause: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
+    """Title phrases with a number ("top 10", "top-10", "warehouse 2") said in the clause."""
+    refs = []
+    for kr in krs:
+        for phrase in phrases_of(kr.title):
+            word, number = phrase.split()
+            pattern = rf"\b{re.escape(word)}[\s-]?{number}\b(?![.,]\d)"
+            refs += [
+                Ref(frozenset({kr.key}), m.start(), m.end()) for m in re.finditer(pattern, clause)
+            ]
     return refs
 
 

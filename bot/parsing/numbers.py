@@ -3,6 +3,10 @@
 `4,100` is four thousand one hundred in English and 4.1 in Danish; `4.100` the other way round.
 Suffixes scale (`4.5k`, `1.2M`, `1,2 mio.`, `12 tusind`), currency words are dropped, `%` and
 `pct`/`procent` mark a percentage, and number words (`six`, `seks`) are numbers.
+
+A number is read with what is written onto it: a unit glued or after it (`3.2kg`, `4,5t`,
+`4.1 h`) is kept as the number's unit, with its decimals. Digits glued to other letters are a
+name, not a number (`4G`, `5g`, `2nd`, `3pm`; `CO2`, `B2B`, `Q3` start with a letter).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from bot.parsing.vocab import (
     ONE_WORDS,
     PERCENT_WORDS,
     SCALE_WORDS,
+    UNIT_ALIASES,
 )
 
 
@@ -28,6 +33,7 @@ class Number:
     percent: bool = False
     sign: int = 0  # +1 / -1 when written with an explicit sign ("+2", "-3")
     word: bool = False  # written as a word ("six")
+    unit: str | None = None  # canonical unit written onto it ("3.2kg" -> "kg")
 
 
 _SCALE = "|".join(
@@ -35,11 +41,13 @@ _SCALE = "|".join(
 )
 _PERCENT = "|".join(re.escape(w) for w in sorted(PERCENT_WORDS, key=len, reverse=True))
 _CURRENCY_BEFORE = r"(?:(?:dkk|kr\.?|eur|usd|\$|€)\s?)?"
+_UNIT = "|".join(re.escape(w) for w in sorted(UNIT_ALIASES, key=len, reverse=True))
 _DIGITS = re.compile(
-    r"(?<![\d.,])(?P<sign>(?<![\w])[+-])?" + _CURRENCY_BEFORE + r"(?P<num>\d+(?:[.,]\d+)*)"
+    r"(?<![\w.,])(?P<sign>(?<![\w])[+-])?" + _CURRENCY_BEFORE + r"(?P<num>\d+(?:[.,]\d+)*)"
     r"(?:\s?(?P<scale>" + _SCALE + r")(?![\w]))?"
     r"(?:\s?(?P<pct>" + _PERCENT + r")(?![\w]))?"
-    r"(?![\w])",
+    r"(?:\s?(?P<unit>" + _UNIT + r")(?![\w]))?"
+    r"(?P<glued>[^\W\d_][\w-]*)?",  # other letters glued on: a name ("4g", "2nd"), no number
     re.IGNORECASE,
 )
 
@@ -92,6 +100,8 @@ _ONE = re.compile(
 def find_numbers(clause: str, locale: str) -> list[Number]:
     found: list[Number] = []
     for m in _DIGITS.finditer(clause):
+        if m.group("glued") or clause[m.end() : m.end() + 1].isdigit():
+            continue
         value = to_float(m.group("num"), locale)
         if value is None or len(m.group("num")) > 18:
             continue  # not a number, or not one anybody means (a run of digits)
@@ -101,8 +111,9 @@ def find_numbers(clause: str, locale: str) -> list[Number]:
         sign = {"+": 1, "-": -1}.get(m.group("sign") or "", 0)
         if sign == -1 and m.start() > 0 and clause[m.start() - 1].isalnum():
             sign = 0  # "mkt-1" style: the dash joins, it is not a minus
+        unit = UNIT_ALIASES[m.group("unit").lower()] if m.group("unit") else None
         if math.isfinite(value):
-            found.append(Number(value, m.start(), m.end(), bool(m.group("pct")), sign))
+            found.append(Number(value, m.start(), m.end(), bool(m.group("pct")), sign, unit=unit))
     taken = [(n.start, n.end) for n in found]
     for m in _word_pattern(locale).finditer(clause):
         if any(s < m.end() and m.start() < e for s, e in taken):

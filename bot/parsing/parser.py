@@ -1,5 +1,10 @@
 """A check-in reply to key-result updates (SPEC §5). Precision first: whatever could mean two
-things saves nothing and asks one short question."""
+things saves nothing and asks one short question.
+
+The safety invariant: a value is written only when exactly one reading of the number and of its
+key result is plausible; every other case asks. `_decide` is the one place that turns what a
+clause says into a written value, and it enforces that.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ from collections.abc import Sequence
 
 from bot.i18n import t
 from bot.i18n.formats import format_number, format_value
-from bot.parsing.clauses import Item, analyse
-from bot.parsing.matching import choose, word_refs
+from bot.parsing.clauses import Item, analyse, canonical_unit
+from bot.parsing.matching import choose, phrases_of, word_refs
 from bot.parsing.model import (
     CLARIFY,
     NO_CHANGE,
@@ -24,6 +29,7 @@ from bot.parsing.model import (
 from bot.parsing.text import clean, split
 
 FAR_FACTOR = 10  # SPEC §8: more than 10 x |target - start| from the nearer end asks first
+SCALES = (1e3, 1e6, 1e9)  # "pipeline 3.4" for a key result in millions may mean 3.4 million
 
 
 class _Ask(Exception):
@@ -45,15 +51,17 @@ def parse_reply(text: str, krs: Sequence[PromptKR], locale: str = "en") -> Parse
 
 def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
     placed: list[tuple[int, int, Item]] = []  # (line, sentence, item)
-    for line_no, sentences in enumerate(split(cleaned)):
+    names = tuple(phrase for kr in krs for phrase in phrases_of(kr.title))
+    for line_no, sentences in enumerate(split(cleaned, names)):
         for sentence_no, clauses in enumerate(sentences):
             for clause in clauses:
                 placed.extend((line_no, sentence_no, item) for item in analyse(clause, krs, locale))
+    _asides(placed)
     items = [item for _, _, item in placed]
     for item in items:
         if item.problem:
             raise _Ask(item.problem[0], **item.problem[1])
-    _resolve_bare_values(items, krs)
+    _resolve_bare_values(items, krs, {id(item): line for line, _, item in placed})
     by_key = {kr.key: kr for kr in krs}
     updates: dict[str, Update] = {}
     mentions: list[tuple[str, Item]] = []
@@ -63,15 +71,13 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
         if len(item.keys) == 1 and _is_mention(item):
             mentions.append((next(iter(item.keys)), item))
             continue
-        if len(item.keys) > 1:
-            if item.has_value or item.health or item.confidence is not None:
-                raise _Ask(
-                    "parse.which", Pending("which", _ordered(item.keys, krs), text=item.text)
-                )
+        if len(item.keys) > 1 and not (
+            item.has_value or item.health or item.confidence is not None
+        ):
             continue
-        (key,) = item.keys
-        update = _update(by_key[key], item)
+        update = _decide(item, krs)
         if update is not None:
+            key = update.kr
             previous = updates.get(key)
             if previous is not None and previous.value != update.value:
                 raise _Ask("parse.two_values", key=key, a=previous.value, b=update.value)
@@ -84,6 +90,8 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
             )
         elif item.comment:
             raise _Ask("parse.unclear", key=key)
+        elif updates and not item.intent:  # "customers 33, top 10 renewed": renewed how many?
+            raise _Ask("parse.no_value", titles=f"{key} {_title(krs, key)}")
     _attach_modifiers(placed, updates, by_key)
     if not updates:
         return _without_updates(items, krs)
@@ -106,8 +114,9 @@ def _ordered(keys, krs) -> tuple[str, ...]:
     return tuple(kr.key for kr in krs if kr.key in keys)
 
 
-def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...]) -> None:
-    """Values with no key result named: the only key result, or one per line in order."""
+def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...], lines: dict) -> None:
+    """Values with no key result named: the only key result, or one per line in order (a
+    value named by words counts in its place; on one line, only bare values do)."""
     bare = [i for i in items if i.keys is None and i.has_value]
     if not bare:
         return
@@ -115,21 +124,51 @@ def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...]) -> None:
         for item in bare:
             item.keys = frozenset({krs[0].key})
         return
-    content = [i for i in items if i.keys is not None or i.has_value]
+    content = [i for i in items if i.has_value or (i.keys is not None and not i.intent)]
     in_order = all(
-        i.keys is None or i.keys == {kr.key} for i, kr in zip(content, krs, strict=False)
+        (i.keys is None and not i.remarks and not i.comment) or i.keys == {kr.key}
+        for i, kr in zip(content, krs, strict=False)
     )
-    if len(content) == len(krs) and in_order:  # one value per line, in the prompt's order
+    one_a_line = len({lines[id(i)] for i in content}) == len(content)
+    all_bare = all(i.keys is None for i in content)
+    if len(content) == len(krs) and in_order and (one_a_line or all_bare):
         for item, kr in zip(content, krs, strict=True):
             item.keys, item.explicit = frozenset({kr.key}), True
         return
     raise _Ask("parse.which", Pending("which", tuple(kr.key for kr in krs), text=bare[0].text))
 
 
-def _update(kr: PromptKR, item: Item) -> Update | None:
-    if item.extra_numbers:
+def _asides(placed) -> None:
+    """A number with no key result that reads as a remark on a value said before it on the
+    same line ("vans 20, 2 of them in Leeds") is part of the comment, not a value."""
+    valued_lines = set()
+    for line, _, item in placed:
+        if item.keys is not None and item.has_value:
+            valued_lines.add(line)
+        elif item.aside and item.keys is None and line in valued_lines:
+            item.number, item.extra_numbers, item.relative = None, [], 0
+            item.comment = item.text.strip(" ,.;:-")
+
+
+def _decide(item: Item, krs: tuple[PromptKR, ...]) -> Update | None:
+    """What the item writes, or a question. The one place that decides write-vs-ask: every
+    reading of the item (each key result it may name x each value its numbers may mean for
+    it) is collected, and a value is written only when exactly one is plausible."""
+    by_key = {kr.key: kr for kr in krs}
+    if len(item.keys) > 1:  # words that name two key results, with something to write
+        raise _Ask("parse.which", Pending("which", _ordered(item.keys, krs), text=item.text))
+    (key,) = item.keys
+    kr = by_key[key]
+    numbers = [item.number, *item.extra_numbers] if item.number is not None else [None]
+    readings: set[float] = set()
+    for number in numbers:
+        readings |= _readings(kr, item, number)
+    if len(readings) > 1:
+        if len(numbers) == 1 and item.number is not None:
+            low, high = sorted(readings)[:2]
+            raise _Ask("parse.scale", key=kr.key, value=low, scaled=high)
         raise _Ask("parse.two_numbers", key=kr.key)
-    value = _value(kr, item)
+    value = next(iter(readings)) if readings else None
     if value is None:
         if item.health is None and item.confidence is None and item.comment is None:
             return None
@@ -141,10 +180,35 @@ def _update(kr: PromptKR, item: Item) -> Update | None:
     return Update(kr.key, value, item.health, item.confidence, item.comment)
 
 
-def _value(kr: PromptKR, item: Item) -> float | None:
+def _readings(kr: PromptKR, item: Item, number) -> set[float]:
+    """The values one number may plausibly mean for the key result (none, one, or two when a
+    missing "k" / "M" would also fit: "pipeline 3.4" for a key result of 2M-5M)."""
+    if number is not None and number.unit and not number.percent:
+        unit = canonical_unit(kr.unit)
+        if unit != number.unit:
+            if kr.unit:
+                raise _Ask("parse.unit", key=kr.key, unit=kr.unit)
+            raise _Ask("parse.unclear", key=kr.key)
+    value = _value(kr, item, number)
+    if value is None:
+        return set()
+    readings = {value}
+    if (
+        number is not None
+        and kr.type == "metric"
+        and not (number.percent or item.relative or number.word)
+        and kr.start is not None
+        and kr.target is not None
+    ):
+        low, high = sorted((kr.start, kr.target))
+        if 0 < value < low and value * SCALES[0] <= low:  # far below, and fits once scaled
+            readings |= {value * s for s in SCALES if low <= value * s <= high}
+    return readings
+
+
+def _value(kr: PromptKR, item: Item, number) -> float | None:
     if kr.type == "binary":
-        return _binary_value(kr, item)
-    number = item.number
+        return _binary_value(kr, item, number)
     if number is None:
         if item.binary is not None and kr.type == "milestone":
             return 100.0 if item.binary else None
@@ -167,10 +231,9 @@ def _value(kr: PromptKR, item: Item) -> float | None:
     return amount
 
 
-def _binary_value(kr: PromptKR, item: Item) -> float | None:
-    if item.binary is not None and item.number is None:
+def _binary_value(kr: PromptKR, item: Item, number) -> float | None:
+    if item.binary is not None and number is None:
         return item.binary
-    number = item.number
     if number is None:
         return None
     if number.percent and number.value in (0, 100):
@@ -283,7 +346,7 @@ def _question(ask: _Ask, krs: tuple[PromptKR, ...], locale: str) -> str:
     if "key" in values and values["key"] in by_key:
         kr = by_key[values["key"]]
         values["title"] = kr.title
-        for name in ("value", "a", "b"):
+        for name in ("value", "a", "b", "scaled"):
             if name in values:
                 values[name] = format_value(values[name], kr.unit, locale)
         if kr.start is not None and kr.target is not None:

@@ -19,15 +19,22 @@ _BULLET = re.compile(r"^\s*[-*•–·>]+\s+")
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
 # abbreviations whose dot does not end a sentence
 _ABBREVIATIONS = re.compile(
-    r"\b(mio|mia|mill|kr|pct|ca|nr|no|approx|dvs|fx|bl\.a|inkl|ekskl|incl|excl|e\.g|i\.e|etc|vs)\.",
+    r"\b(mio|mia|mill|kr|pct|ca|nr|no|approx|dvs|fx|bl\.a|inkl|ekskl|incl|excl|e\.g|i\.e|etc|vs|pr|pga|kl|"
+    r"jf|osv|mv|d)\.",
     re.I,
+)
+# "4. januar": a Danish ordinal date, not the end of a sentence
+_ORDINAL_DATE = re.compile(
+    r"(?<=\b\d)\.(?=\s(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec))"
+    r"|(?<=\b\d\d)\.(?=\s(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec))"
 )
 _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?]+(?=\s|$)|(?<=\d)[.!?]+(?=\s+[^\d\s])|[!?]+")
 _CLAUSE_SEP = re.compile(
     r"\s*;\s*|(?<!\d),(?!\d)\s*|(?<=\d),(?=\s)\s*|,\s+|\s+/\s+"
     r"|(?<=[\d%a-zæøå])\s+(?=#\d{1,2}\b)"  # "#1 4,650 #2 18.5%"
     r"|(?<=[\d%mk])\s+(?=\d{1,2}\s?[:)]\s?\S)"  # "1:6 2:145", "1) 2 2) 14.3M"
-    r"|\s+(?=\d{1,2}\s?[:)]\s?[+-]?\d)"  # "morning 👋 1) 4,620 2) 18"
+    # "morning 👋 1) 4,620 2) 18", but not "uge 47: 24"
+    r"|(?<!uge)(?<!week)(?<!wk)(?<!kw)(?<!\bat)(?<!kl)(?<!kl\.)\s+(?!0\d:)(?=\d{1,2}\s?[:)]\s?[+-]?\d)"
 )
 
 
@@ -53,17 +60,53 @@ def clean(text: str) -> str | None:
     return "\n".join(line for line in lines if line)
 
 
-def split(text: str) -> list[list[list[str]]]:
-    """Lines -> sentences -> clauses."""
+def split(text: str, names: tuple[str, ...] = ()) -> list[list[list[str]]]:
+    """Lines -> sentences -> clauses. `names` are phrases with a number ("warehouse 2") that a
+    split must not cut into a word and a position."""
     out = []
     for line in text.split("\n"):
         protected = _ABBREVIATIONS.sub(lambda m: m.group(1), line)
+        protected = _ORDINAL_DATE.sub("", protected)
         sentences = []
         for sentence in _SENTENCE_END.split(protected):
-            clauses = [c.strip(" .:") for c in _CLAUSE_SEP.split(sentence)]
+            clauses = _rejoin([c.strip(" .:") for c in _clauses(sentence)], names)
             clauses = [c for c in clauses if c]
             if clauses:
                 sentences.append(clauses)
         if sentences:
             out.append(sentences)
+    return out
+
+
+_PARENS = re.compile(r"\([^()]*\)?")
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence cut at clause separators, never inside parentheses ("(was 1) 1")."""
+    inside = [m.span() for m in _PARENS.finditer(sentence)]
+    out, start = [], 0
+    for m in _CLAUSE_SEP.finditer(sentence):
+        if m.end() == m.start() or any(a < m.start() < b for a, b in inside):
+            continue
+        out.append(sentence[start : m.start()])
+        start = m.end()
+    out.append(sentence[start:])
+    return out
+
+
+def _rejoin(clauses: list[str], names: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for clause in clauses:
+        if (
+            out
+            and out[-1]
+            and clause
+            and any(
+                out[-1].endswith(name.split()[0]) and clause.startswith(name.split()[1])
+                for name in names
+            )
+        ):
+            out[-1] = f"{out[-1]} {clause}"
+        else:
+            out.append(clause)
     return out

@@ -16,7 +16,8 @@ HEALTH_PHRASES: dict[str, str] = {
     'gul': 'at_risk', 'gult': 'at_risk', 'risky': 'at_risk', 'off track': 'off_track',
     'off-track': 'off_track', 'blocked': 'off_track', 'red': 'off_track', '🔴': 'off_track',
     'blokeret': 'off_track', 'rød': 'off_track', 'rødt': 'off_track', 'stuck': 'off_track',
-    'way behind': 'off_track', 'langt bagud': 'off_track',
+    'way behind': 'off_track', 'langt bagud': 'off_track', 'grønne': 'on_track',
+    'gule': 'at_risk', 'røde': 'off_track',
 }
 
 # a health word followed by "by ..." / "af ..." is a blocker: the rest is its comment
@@ -40,12 +41,23 @@ NO_CHANGE_PHRASES = (
     'same as before', 'unchanged', 'no updates', 'no update', 'nothing to report', 'same',
     'uændret', 'uændrede', 'ingen ændring', 'ingen ændringer', 'samme som sidst',
     'samme som sidste uge', 'intet nyt', 'ingen nyheder', 'status quo', 'as last week',
+    'all the same', 'still the same', 'the same', 'nothing moved', 'no movement', 'flat',
+    'flat week', "haven't changed", "hasn't changed", 'have not changed', 'not changed',
+    'nothing to add', 'same numbers', 'same as on', 'står stille', 'intet at melde',
+    'ikke noget nyt', 'som sidst', 'som sidste uge', 'de samme', 'det samme',
+    'ingen bevægelse', 'samme niveau', 'ikke ændret', 'stadig det samme',
 )
 
 SKIP_PHRASES = (
     'skip', 'skipping', 'skip this week', 'on vacation', 'vacation', 'on holiday', 'holiday',
     'out this week', 'ooo', 'out of office', 'off this week', 'sick', 'ferie', 'på ferie',
     'spring over', 'springer over', 'syg', 'fri denne uge', 'væk denne uge',
+    'away', 'out sick', 'off sick', 'sick leave', 'on leave', 'parental leave', 'pto',
+    'on pto', "i'm off", 'im off', 'off until', 'out until', 'pass', 'skip me', 'at a conference',
+    'on a course', 'holder ferie', 'holder fri', 'har fri', 'barsel', 'på barsel', 'orlov',
+    'på orlov', 'ude af kontoret', 'på kursus', 'spring mig over', 'afspadserer',
+    'afspadsering', 'vinterferie', 'sommerferie', 'efterårsferie', 'juleferie', 'påskeferie',
+    'sygemeldt', 'væk', 'fraværende',
 )
 
 # relative changes: markers before or after the number
@@ -87,7 +99,7 @@ SYNONYMS: dict[str, str] = {
     'andelen': 'share', 'integrationen': 'integration', 'abonnementer': 'subscriber',
     'emails': 'email', 'mails': 'email', 'flagship': 'flagship', 'flagskib': 'flagship',
     'flagskibsbutik': 'flagship', 'indretning': 'fit-out', 'ordrer': 'order', 'ordre': 'order',
-    'butiksåbninger': 'store',
+    'butiksåbninger': 'store', 'netto': 'net',
 }
 
 # words that never identify a key result
@@ -127,7 +139,7 @@ SCALE_WORDS: dict[str, float] = {
     'k': 1000.0, 'tusind': 1000.0, 'thousand': 1000.0, 't': 1000.0, 'm': 1000000.0,
     'mio': 1000000.0, 'mio.': 1000000.0, 'mill': 1000000.0, 'mill.': 1000000.0,
     'million': 1000000.0, 'millioner': 1000000.0, 'millions': 1000000.0, 'mn': 1000000.0,
-    'mia': 1000000000.0, 'mia.': 1000000000.0, 'bn': 1000000000.0, 'billion': 1000000000.0,
+    'mia': 1000000000.0, 'mia.': 1000000000.0, 'mn.': 1000000.0, 'bn': 1000000000.0, 'billion': 1000000000.0,
     'milliard': 1000000000.0, 'milliarder': 1000000000.0,
 }
 
@@ -150,6 +162,43 @@ SMALL_TALK = frozenset({
     'hej', 'hele', 'hello', 'hey', 'hi', "i'm", 'igen', 'im', 'jeg', 'mandag', 'monday',
     'morgen', 'morning', 'next', 'næste', 'onsdag', 'so', 'sorry', 'tak', 'thanks', 'this',
     'thursday', 'thx', 'til', 'tirsdag', 'torsdag', 'tuesday', 'uge', 'ugen', 'until',
-    'wednesday', 'week', 'whole',
+    'wednesday', 'week', 'whole', 'back', 'tilbage', 'month', 'måned', 'soon', 'snart', 'one',
+    'conference', 'all', 'alt', 'andet', 'else', 'everything', 'rest', 'resten', 'numbers',
+    'tallene', 'tal', 'since', 'siden', 'indtil', 'days', 'dage', 'mig', 'fra', 'min', 'side',
+    'today',
 })
+
+# canonical units: how a unit glued to a number or said after it is written
+UNIT_ALIASES: dict[str, str] = {
+    'kg': 'kg', 'kilo': 'kg', 'kilos': 'kg', 'kilogram': 'kg', 't': 't', 'ton': 't',
+    'tons': 't', 'tonne': 't', 'tonnes': 't', 'tonnes.': 't', 'h': 'h', 'hr': 'h', 'hrs': 'h',
+    'hour': 'h', 'hours': 'h', 'time': 'h', 'timer': 'h', 'min': 'min', 'mins': 'min',
+    'minute': 'min', 'minutes': 'min', 'minut': 'min', 'minutter': 'min', 'sec': 's',
+    'secs': 's', 'sek': 's', 'seconds': 's', 'sekunder': 's', 'd': 'days', 'day': 'days',
+    'days': 'days', 'dag': 'days', 'dage': 'days', 'km': 'km', 'kwh': 'kwh', 'mwh': 'mwh',
+    'l': 'l', 'liter': 'l', 'litre': 'l', 'litres': 'l',
+}
+
+# a number after these is what it was, a part of it, a target or a forecast: not the value
+REMARK_BEFORE = (
+    'was', 'were', 'var', 'from', 'fra', 'vs', 'vs.', 'versus', 'mod', 'against', 'compared to',
+    'last week', 'sidste uge', 'sidst', 'target', 'mål', 'målet', 'goal', 'aim', 'heraf',
+    'of which', 'incl', 'incl.', 'including', 'inkl', 'inkl.', 'inklusive', 'excl', 'ekskl',
+    'expected', 'expect', 'forventet', 'forventer', 'forecast', 'prognose', 'hit', 'budget',
+)
+
+# a number followed by these is a part of the value said before it ("2 of them in Leeds")
+PART_AFTER = (
+    'of them', 'af dem', 'af disse', 'to go', 'left', 'tilbage', 'mangler', 'remaining',
+    'still', 'stadig', 'new in', 'nye i', 'in', 'i', 'at', 'på', 'from', 'fra', 'arrive',
+    'kommer', 'coming',
+)
+
+# words that make a clause without a key result a forecast or a plan, not a value
+FORECAST_WORDS = (
+    'expected', 'expect', 'expecting', 'forecast', 'should', 'aiming', 'aim', 'hope', 'hoping',
+    'planned', 'plan', 'next week', 'forventet', 'forventer', 'forventes', 'regner med',
+    'skal', 'håber', 'planlagt', 'næste uge',
+)
+
 # fmt: on
