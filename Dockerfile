@@ -1,5 +1,5 @@
 # okrbot: the production process (`okrbot serve`) on port 3000.
-FROM python:3.11-slim
+FROM python:3.11-slim AS base
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -11,15 +11,21 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends tzdata \
     && rm -rf /var/lib/apt/lists/*
 
-WORKDIR /app
+# Build the wheel in a stage of its own; the image gets the installed package, not a source tree
+FROM python:3.11-slim AS build
+WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage
 COPY scheduler ./scheduler
-COPY teams ./teams
-# editable: the Teams app template (teams/) is read from the source tree
-RUN pip install -c constraints.txt -e .
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
+FROM base
+COPY --from=build /src/constraints.txt /tmp/constraints.txt
+COPY --from=build /wheels /wheels
+# the Teams app template, the demo OKRs and the migrations are package data of the wheel
+RUN pip install -c /tmp/constraints.txt /wheels/okrbot-*.whl && rm -rf /wheels /tmp/constraints.txt
 
 RUN useradd --create-home --uid 10001 okrbot \
     && mkdir -p /data \

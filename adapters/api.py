@@ -26,7 +26,7 @@ import uuid
 
 from aiohttp import web
 
-from bot.push import InvalidPush, PushService, UnknownKeyResult
+from bot.ops.push import InvalidPush, PushService, UnknownKeyResult
 
 log = logging.getLogger("okrbot.api")
 

@@ -44,8 +44,8 @@ from bench.organisation import IMPORTED_AT, NOW, Org, build_org, seed_updates  #
 from bot.clock import fixed_clock
 from bot.core import Core
 from bot.messages import render_text
-from bot.okrs import load_okr_file
-from bot.okrsync import import_document
+from bot.okrfile.importer import import_document
+from bot.okrfile.schema import load_okr_file
 from storage import repo
 from storage.db import Database, upgrade
 from storage.models import KeyResultUpdate

@@ -42,11 +42,11 @@ from bench.commands import Backend, progress  # noqa: E402
 from bench.figures import StatementCounter  # noqa: E402
 from bench.organisation import IMPORTED_AT, NOW, Org, build_org, seed_updates  # noqa: E402
 from bot.clock import iso_week
-from bot.digest_chart import chart_png
-from bot.digests import exec_digest
+from bot.digest.chart import chart_png
+from bot.digest.content import exec_digest
 from bot.messages import render_text
-from bot.okrs import parse_okr_text
-from bot.okrsync import import_document
+from bot.okrfile.importer import import_document
+from bot.okrfile.schema import parse_okr_text
 from storage.db import Database, upgrade
 from storage.digest_queries import digest_snapshot
 from storage.models import CheckinRound, KeyResult, Organization, Outbox, Person

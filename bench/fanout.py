@@ -33,8 +33,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.okrs import parse_okr_text  # noqa: E402
-from bot.okrsync import import_document  # noqa: E402
+from bot.okrfile.importer import import_document  # noqa: E402
+from bot.okrfile.schema import parse_okr_text  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 

@@ -216,8 +216,8 @@ class Database:
 
 async def _fill(url: str, path: Path, updates: int, seed: int) -> int:
     from bench.organisation import IMPORTED_AT, seed_updates
-    from bot.okrs import load_okr_file
-    from bot.okrsync import import_document
+    from bot.okrfile.importer import import_document
+    from bot.okrfile.schema import load_okr_file
     from storage.db import Database as Db
 
     db = Db(url)

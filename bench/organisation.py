@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 
-from bot.okrs import parse_period
+from bot.okrfile.schema import parse_period
 from storage.db import Database
 from storage.models import KeyResult, KeyResultUpdate, Person
 

@@ -31,12 +31,12 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
-import bot.checkins
+import bot.checkin.service
 from bot.clock import fixed_clock
 from bot.core import Core
-from bot.demo import load_demo
 from bot.messages import render_text
-from bot.okrs import load_okr_file
+from bot.okrfile.demo import load_demo
+from bot.okrfile.schema import load_okr_file
 from bot.parsing import UPDATES, PromptKR, parse_reply
 from storage.db import Database, upgrade
 from storage.models import RawReply
@@ -48,9 +48,10 @@ NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)
 THROUGHPUT_TARGET = 5_000  # replies per second
 LATENCY_TARGET_MS = 15.0  # median, reply to rendered confirmation
 
-# Check-in replies of the demo members (bot/data/nordlys.yaml), each one unambiguous update so
-# that every message is answered with a confirmation, never a question. Relative changes come
-# in pairs that cancel out, so the values stay near the demo's own however often the list runs.
+# Check-in replies of the demo members (bot/okrfile/data/nordlys.yaml), each one unambiguous
+# update so that every message is answered with a confirmation, never a question. Relative
+# changes come in pairs that cancel out, so the values stay near the demo's own however often
+# the list runs.
 # anna, lars, sofie and mikkel write Danish; jonas, emma and oliver English.
 REPLIES: tuple[tuple[str, str], ...] = (
     ("anna", "kampagner 6, på sporet"),
@@ -147,22 +148,23 @@ def bench_parser(parses: int) -> None:
 
 
 class ParseTimer:
-    """Time spent in the parser while the service runs: wraps the names `bot.checkins` calls."""
+    """Time spent in the parser while the service runs: wraps the names that
+    `bot.checkin.service` calls."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
         self._originals = {
-            name: getattr(bot.checkins, name) for name in ("parse_reply", "resolve_answer")
+            name: getattr(bot.checkin.service, name) for name in ("parse_reply", "resolve_answer")
         }
 
     def __enter__(self) -> ParseTimer:
         for name, original in self._originals.items():
-            setattr(bot.checkins, name, self._timed(original))
+            setattr(bot.checkin.service, name, self._timed(original))
         return self
 
     def __exit__(self, *_exc) -> None:
         for name, original in self._originals.items():
-            setattr(bot.checkins, name, original)
+            setattr(bot.checkin.service, name, original)
 
     def _timed(self, function):
         def timed(*args, **kwargs):

@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Awaitable
 from datetime import timedelta
 
-from bot.checkins import Checkins, FormOutcome
+from bot.checkin.service import Checkins, FormOutcome
 from bot.clock import Clock
-from bot.commands import Commands
+from bot.commands.router import Commands
 from bot.i18n import t
 from bot.messages import Message
 from bot.metrics import Metrics

@@ -43,7 +43,7 @@ TEAM_DOMAIN = "nordlys"
 APP_ID = "A1"
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
-# The bot scopes of slack/manifest.yaml: the default answer of auth.test's x-oauth-scopes.
+# The bot scopes of adapters/slack/manifest.yaml: the default answer of auth.test's x-oauth-scopes.
 DEFAULT_SCOPES = (
     "chat:write",
     "commands",

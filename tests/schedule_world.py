@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from bot.okrs import parse_okr_text
-from bot.okrsync import import_document
+from bot.okrfile.importer import import_document
+from bot.okrfile.schema import parse_okr_text
 
 OKRS = """
 organization: Nordlys Retail

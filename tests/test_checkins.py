@@ -3,7 +3,7 @@
 member types, against a real database with the demo loaded (SQLite and PostgreSQL). Every test
 checks what the member sees and the rows it leaves behind.
 
-The demo (bot/data/nordlys.yaml + bot/demo.py) at `now` = Sunday 2026-11-22 12:00 Copenhagen,
+The demo (bot/okrfile/data/nordlys.yaml + bot/okrfile/demo.py) at `now` = Sunday 2026-11-22 12:00 Copenhagen,
 ISO week 2026-W47:
 * anna (Danish): 1 MKT-1.1 campaigns 0→12, now 5 · 2 MKT-1.3 CPA 180→120 DKK, now 150 ·
   3 MKT-1.4 loyalty programme, binary, never updated. Her W47 check-in is already done.
@@ -28,10 +28,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from adapters.console import ConsoleChat
-from bot.checkin_views import UNDO
+from bot.checkin.views import UNDO
 from bot.clock import fixed_clock
 from bot.core import Core
-from bot.demo import load_demo
+from bot.okrfile.demo import load_demo
 from storage.db import Database
 from storage.models import CheckinRound, KeyResult, KeyResultUpdate, Person, RawReply
 

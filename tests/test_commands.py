@@ -1,5 +1,5 @@
-"""The `okr ...` chat commands (SPEC §4) on the demo organisation (bot/data/nordlys.yaml plus the
-check-in HISTORY of bot/demo.py), driven through `Core.command` as an adapter would.
+"""The `okr ...` chat commands (SPEC §4) on the demo organisation (bot/okrfile/data/nordlys.yaml plus the
+check-in HISTORY of bot/okrfile/demo.py), driven through `Core.command` as an adapter would.
 
 Every expected number below is worked out by hand from the demo file and the SPEC §2 rules.
 
@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.core import Core
-from bot.demo import load_demo
 from bot.messages import Message, ProgressRow, Section, render_text
+from bot.okrfile.demo import load_demo
 from storage.models import KeyResult, KeyResultUpdate, Person, Team
 
 MARKETING_SUPPORTS = "↳ supports CO-1 Grow revenue by 20% (Nordlys)"

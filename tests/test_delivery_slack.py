@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.slack import SlackAdapter, slack_client
-from adapters.slack_outbox import EVENT_TYPE, SlackSender
+from adapters.slack.app import SlackAdapter, slack_client
+from adapters.slack.outbox import EVENT_TYPE, SlackSender
 from bot.clock import system_clock
 from bot.core import Core
 from scheduler.outbox import FAILED, SENT, OutboxStore

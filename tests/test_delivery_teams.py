@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.charts import ChartRoutes
 from adapters.server import build_app
-from adapters.teams import TeamsAdapter
-from adapters.teams_outbox import TeamsSender
+from adapters.teams.app import TeamsAdapter
+from adapters.teams.outbox import TeamsSender
 from bot.clock import system_clock
 from bot.core import Core
-from bot.digest_source import digest_source
+from bot.digest.source import digest_source
 from bot.metrics import Metrics
 from scheduler.outbox import FAILED, SENT, OutboxStore
 from scheduler.plan import Due, week_of

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import event, select
 
-from bot.okrs import parse_okr_text
-from bot.okrsync import import_document
+from bot.okrfile.importer import import_document
+from bot.okrfile.schema import parse_okr_text
 from storage.digest_queries import digest_snapshot
 from storage.models import CheckinRound, KeyResult, KeyResultUpdate, Outbox, Person, Team
 from tests.conftest import NOW

@@ -47,8 +47,8 @@ import matplotlib.image
 import pytest
 
 from bot.core import Core
-from bot.digest_chart import MAX_TEAM_BARS, ChartBar, ChartData, chart_png, shown_teams
-from bot.digests import exec_digest, full_message, team_digest
+from bot.digest.chart import MAX_TEAM_BARS, ChartBar, ChartData, chart_png, shown_teams
+from bot.digest.content import exec_digest, full_message, team_digest
 from bot.messages import render_text
 from tests.conftest import NOW
 from tests.test_digest_queries import build_world, snapshot_of

@@ -16,10 +16,10 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text, update
 
-from bot import doctor as doc
 from bot.clock import system_clock
 from bot.core import Core
-from bot.doctor import FAIL, OK, WARN, Check, PersonFacts
+from bot.ops import doctor as doc
+from bot.ops.doctor import FAIL, OK, WARN, Check, PersonFacts
 from storage.db import sync_url, upgrade
 from storage.models import Person, RawReply
 from tests.fake_slack import DEFAULT_SCOPES, FakeSlack
@@ -64,7 +64,7 @@ def test_the_screen_has_a_line_per_check_fixes_below_problems_and_a_summary():
 
 
 def test_the_scopes_doctor_wants_are_the_manifests():
-    manifest = yaml.safe_load((ROOT / "slack" / "manifest.yaml").read_text())
+    manifest = yaml.safe_load((ROOT / "adapters" / "slack" / "manifest.yaml").read_text())
     assert list(doc.BOT_SCOPES) == manifest["oauth_config"]["scopes"]["bot"]
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
 

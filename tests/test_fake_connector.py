@@ -56,7 +56,7 @@ from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import ClientRequestError
 from msrest.serialization import Model
 
-from adapters.teams_package import build_package
+from adapters.teams.package import build_package
 from tests.fake_connector import (
     ANNA,
     BOT_ID,
@@ -605,7 +605,7 @@ def _png_pixels(data: bytes) -> list[bytes]:
 
 
 def test_the_icons_follow_teams_rules():
-    teams = Path(__file__).resolve().parent.parent / "teams"
+    teams = Path(__file__).resolve().parent.parent / "adapters" / "teams" / "template"
     color = _png_pixels((teams / "color.png").read_bytes())
     assert all(row[3::4] == b"\xff" * 192 for row in color)  # full colour, opaque
     outline = _png_pixels((teams / "outline.png").read_bytes())

@@ -55,7 +55,7 @@ USERS = {
     },
     "U0MET": {"email": "mette@nordlys.example", "name": "mette", "tz": "UTC"},
 }
-MANIFEST = Path(__file__).resolve().parent.parent / "slack" / "manifest.yaml"
+MANIFEST = Path(__file__).resolve().parent.parent / "adapters" / "slack" / "manifest.yaml"
 FAST = FixedValueRetryIntervalCalculator(0.01)
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.answers import value_text
+from bot.commands.answers import value_text
 from bot.i18n import da, en, t
 from bot.i18n.formats import format_ago, format_date, format_number, format_percent, format_value
 from bot.messages import Message, ProgressRow, Section, progress_bar, render_text

@@ -18,11 +18,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.exc import IntegrityError
 
 from adapters.server import build_app
-from bot.cli import _slack
-from bot.cli_support import UsageFailure, load_settings
+from bot.cli.support import UsageFailure, load_settings
+from bot.cli.wiring import slack_adapter
 from bot.core import Core
-from bot.demo import load_demo
 from bot.logs import QUIET_LOGGERS, configure_logging
+from bot.okrfile.demo import load_demo
 from storage.models import RawReply
 from tests.fake_slack import (
     FakeSlack,
@@ -81,7 +81,7 @@ async def slack_session(db, db_url, clock, monkeypatch, tmp_path, level: str) ->
         }.items():
             monkeypatch.setenv(name, value)
         settings = load_settings()
-        adapter = await _slack(settings, Core(db, clock))
+        adapter = await slack_adapter(settings, Core(db, clock))
         async with TestClient(TestServer(build_app(db, adapter))) as http:
             body = event_body(im_message_event(REPLY, user_id="U0ANNA"), event_id="Ev1")
             response = await http.post(

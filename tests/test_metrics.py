@@ -8,8 +8,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from adapters.server import build_app
 from bot.core import Core
-from bot.demo import load_demo
 from bot.metrics import Metrics
+from bot.okrfile.demo import load_demo
 from storage.db import Database
 from storage.models import Outbox
 

@@ -7,12 +7,12 @@ from textwrap import dedent, indent
 
 import pytest
 
-from bot.okrs import (
+from bot.okrfile.dump import dump_okr_document
+from bot.okrfile.schema import (
     OkrDocument,
     OkrFileError,
     Problem,
     Schedule,
-    dump_okr_document,
     load_okr_file,
     parse_okr_text,
     parse_period,

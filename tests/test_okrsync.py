@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.okrexport import export_document
-from bot.okrs import dump_okr_document, parse_okr_text
-from bot.okrsync import import_document
+from bot.okrfile.dump import dump_okr_document
+from bot.okrfile.export import export_document
+from bot.okrfile.importer import import_document
+from bot.okrfile.schema import parse_okr_text
 from storage.db import Database, upgrade
 from storage.models import KeyResult, KeyResultUpdate, Objective, Person, Team, TeamMember
 

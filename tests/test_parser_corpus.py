@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.okrs import load_okr_file
+from bot.okrfile.schema import load_okr_file
 from bot.parsing import UPDATES, PromptKR, parse_reply
 
 CORPUS = Path(__file__).parent / "corpus"

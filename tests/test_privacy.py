@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import LargeBinary, func, select, update
 
 from bot.core import Core
-from bot.demo import load_demo
-from bot.privacy import export_person, find_person, forget_person, purge_raw_replies
+from bot.okrfile.demo import load_demo
+from bot.ops.privacy import export_person, find_person, forget_person, purge_raw_replies
 from storage.models import (
     CheckinRound,
     ConversationReference,

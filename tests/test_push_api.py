@@ -19,9 +19,9 @@ from sqlalchemy import func, select, update
 from adapters.api import PushApi
 from adapters.server import build_app
 from bot.core import Core
-from bot.demo import load_demo
 from bot.messages import render_text
-from bot.push import COMMENT_MAX, PushService
+from bot.okrfile.demo import load_demo
+from bot.ops.push import COMMENT_MAX, PushService
 from storage.models import KeyResult, KeyResultUpdate
 
 TOKEN = "s3cret-token-for-the-crm-0123456789"

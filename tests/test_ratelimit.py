@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.ratelimit import KeyedRateLimiter, RateLimiter
+from adapters.pacing import KeyedRateLimiter, RateLimiter
 
 
 async def test_acquisitions_are_paced_at_the_rate_after_the_burst():

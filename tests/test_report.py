@@ -26,10 +26,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, select
 
-from bot.cli_report import build_report
-from bot.okrs import parse_okr_text
-from bot.okrsync import import_document
-from bot.report import COLUMNS, RATE_COLUMNS, render
+from bot.cli.report import build_report
+from bot.okrfile.importer import import_document
+from bot.okrfile.schema import parse_okr_text
+from bot.ops.report import COLUMNS, RATE_COLUMNS, render
 from storage.db import Database, upgrade
 from storage.models import CheckinRound, KeyResult, KeyResultUpdate, Person
 

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import update
 
-from adapters.slack import SlackAdapter, slack_client
-from adapters.slack_outbox import EVENT_TYPE, SlackSender
+from adapters.slack.app import SlackAdapter, slack_client
+from adapters.slack.outbox import EVENT_TYPE, SlackSender
 from bot.core import Core
-from bot.digest_source import digest_source
+from bot.digest.source import digest_source
 from scheduler.outbox import OutboxStore
 from scheduler.plan import (
     MemberState,

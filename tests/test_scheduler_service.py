@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from adapters.slack import SlackAdapter, slack_client
-from adapters.slack_outbox import SlackSender
+from adapters.slack.app import SlackAdapter, slack_client
+from adapters.slack.outbox import SlackSender
 from bot.clock import system_clock
 from bot.core import Core
 from scheduler.outbox import SENT, OutboxStore

@@ -24,12 +24,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
-from bot.cli import build_server, listen_host
-from bot.cli_support import Failure
+from bot.cli.support import Failure
+from bot.cli.wiring import build_server, listen_host
 from bot.config import Settings
 from bot.core import Core
-from bot.demo import load_demo
 from bot.metrics import Metrics
+from bot.okrfile.demo import load_demo
 from tests.fake_connector import ANNA, FakeConnector, installation_update_activity, message_activity
 from tests.fake_identity import BOT_TOKEN, FakeIdentity
 from tests.fake_slack import (
@@ -41,7 +41,7 @@ from tests.fake_slack import (
 )
 
 OKRBOT = str(Path(sys.executable).with_name("okrbot"))
-DEMO = Path(__file__).resolve().parents[1] / "bot" / "data" / "nordlys.yaml"
+DEMO = Path(__file__).resolve().parents[1] / "bot" / "okrfile" / "data" / "nordlys.yaml"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 APP_ID = "00000000-0000-0000-0000-00000000b07a"
 APP_PASSWORD = "bot-password"

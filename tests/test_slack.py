@@ -12,16 +12,16 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.server import build_app
-from adapters.slack import (
+from adapters.slack.app import (
     SlackAdapter,
     SlackConfigError,
     check_settings,
     slack_client,
     verify_token,
 )
-from adapters.slack_outbox import SlackSender
+from adapters.slack.outbox import SlackSender
 from bot.core import Core
-from bot.demo import load_demo
+from bot.okrfile.demo import load_demo
 from tests.fake_slack import (
     FakeSlack,
     app_home_opened_event,

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.slack_blocks import (
+from adapters.slack.blocks import (
     BLOCK_LIMIT,
     OPEN_CHECKIN,
     SECTION_LIMIT,
@@ -28,9 +28,8 @@ from adapters.slack_blocks import (
     message_blocks,
     split_text,
 )
-from adapters.slack_views import form_errors, form_view, home_view, view_state_values
+from adapters.slack.views import form_errors, form_view, home_view, view_state_values
 from bot.core import Core
-from bot.demo import load_demo
 from bot.messages import (
     Action,
     Form,
@@ -41,6 +40,7 @@ from bot.messages import (
     progress_bar,
     render_text,
 )
+from bot.okrfile.demo import load_demo
 
 # --- a Block Kit validator -----------------------------------------------------------------------
 

@@ -11,13 +11,13 @@ from botbuilder.schema import Activity
 from sqlalchemy import text
 
 from adapters.server import build_app
-from adapters.teams import ANSWER_BUDGET, TeamsAdapter
-from adapters.teams_cards import attachment, message_cards
-from adapters.teams_connector import Authentication
-from adapters.teams_outbox import TeamsSender
+from adapters.teams.app import ANSWER_BUDGET, TeamsAdapter
+from adapters.teams.cards import attachment, message_cards
+from adapters.teams.connector import Authentication
+from adapters.teams.outbox import TeamsSender
 from bot.core import Core
 from bot.delivery import Unreachable
-from bot.demo import load_demo
+from bot.okrfile.demo import load_demo
 from tests.fake_connector import (
     ANNA,
     BOT_ID,

@@ -18,7 +18,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from adapters.teams_cards import (
+from adapters.teams.cards import (
     CARD_BUDGET,
     CARD_VERSION,
     CONTENT_TYPE,
@@ -35,7 +35,6 @@ from adapters.teams_cards import (
     prompt_cards,
 )
 from bot.core import Core
-from bot.demo import load_demo
 from bot.messages import (
     Action,
     Form,
@@ -46,6 +45,7 @@ from bot.messages import (
     progress_bar,
     render_text,
 )
+from bot.okrfile.demo import load_demo
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "adaptive-card-1.5.json"
 

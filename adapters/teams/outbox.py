@@ -1,0 +1,203 @@
+"""Teams' outbox sender: proactive prompts in members' 1:1 chats and digests in channels.
+
+A bot cannot read a Teams chat's history, so a send whose outcome is unknown (a 5xx, a lost
+connection, a worker that died mid-send) is sent again, logged and counted as a possible
+duplicate: the one exception to exactly once (SPEC §8). A 429 was not accepted and is simply
+retried after its Retry-After; a connector 403/404 fails for good.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from botbuilder.core import TurnContext
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from botframework.connector.models import ErrorResponseException
+
+from adapters.charts import store_chart
+from adapters.pacing import RateLimiter
+from adapters.teams.app import TeamsAdapter, card_activity
+from adapters.teams.cards import message_cards, prompt_cards
+from bot.checkin.views import OPEN_FORM, as_reminder
+from bot.delivery import (
+    Checkpoint,
+    DigestParts,
+    OutcomeUnknown,
+    PermanentFailure,
+    RateLimited,
+    Unreachable,
+)
+from storage import repo
+from storage.models import Person
+
+log = logging.getLogger("okrbot.teams.outbox")
+PLATFORM = "teams"
+
+
+class TeamsSender:
+    platform = PLATFORM
+
+    def __init__(
+        self, teams: TeamsAdapter, *, rate: float, public_url: str | None = None, metrics=None
+    ) -> None:
+        self.teams = teams
+        self.core = teams.core
+        self.limiter = RateLimiter(rate)
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.metrics = metrics
+
+    async def reaches(self, person: Person) -> bool:
+        if person.teams_aad_id:
+            return True
+        return await self.core.conversation_of(PLATFORM, person) is not None
+
+    # -- prompts -------------------------------------------------------------------------------
+    async def send_prompt(
+        self, person: Person, *, key: str, reminder: bool, uncertain: bool
+    ) -> dict:
+        if uncertain:
+            self._possible_duplicate(key)
+        prompt = await self.core.checkins.prompt(person)
+        if reminder:
+            prompt = as_reminder(prompt)
+        form = await self.core.press(person, OPEN_FORM)
+        activities = [
+            card_activity(card, prompt) for card in prompt_cards(prompt, form, locale=person.locale)
+        ]
+        reference = await self.core.conversation_of(PLATFORM, person)
+        if reference is not None:
+            known = ConversationReference().deserialize(reference)
+            ids = await self._send(known, activities)
+            return {"conversation": known.conversation.id, "activities": ids}
+        return await self._new_conversation(person, activities)
+
+    async def _new_conversation(self, person: Person, activities: list[Activity]) -> dict:
+        """SPEC §8: a member in a tenant the bot has seen gets a new 1:1 conversation."""
+        async with self.core.db.session() as session:
+            known = await repo.any_reference(session, PLATFORM)
+        if known is None or not person.teams_aad_id:
+            raise Unreachable(f"{person.handle} has no Teams conversation with the bot yet")
+        seen = ConversationReference().deserialize(known.reference)
+        tenant = known.tenant_id or getattr(seen.conversation, "tenant_id", None)
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=seen.bot,
+            tenant_id=tenant,
+            members=[ChannelAccount(id=person.teams_aad_id)],
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        deliver, ids, failures = self._deliverer(activities)
+        try:
+            await self.limiter.acquire()
+            await self.teams.adapter.create_conversation(
+                self.teams.app_id, deliver, parameters, "msteams", seen.service_url
+            )
+        except Exception as exc:
+            failures.append(exc)
+        if failures:
+            error = _classify(failures[0])
+            if isinstance(error, PermanentFailure) and not ids:
+                raise Unreachable(f"{person.handle}: Teams refused a new chat ({error})")
+            raise error from failures[0]
+        return {"conversation": "new", "activities": ids}
+
+    # -- digests -------------------------------------------------------------------------------
+    async def send_digest(
+        self,
+        channel: str,
+        parts: DigestParts,
+        *,
+        key: str,
+        uncertain: bool,
+        progress: dict,
+        checkpoint: Checkpoint,
+    ) -> dict:
+        async with self.core.db.session() as session:
+            row = await repo.conversation_reference(session, PLATFORM, channel)
+        if row is None:
+            raise PermanentFailure(
+                f"the bot has not seen Teams channel {channel}: add it to the team first"
+            )
+        reference = ConversationReference().deserialize(row.reference)
+        progress = dict(progress)
+        if uncertain:
+            self._possible_duplicate(key)
+        head = progress.get("activity")
+        if head is None:
+            cards = message_cards(parts.headline)
+            if parts.chart_png and self.public_url:
+                chart_id = await store_chart(self.core.db, self.core.clock, parts.chart_png)
+                url = f"{self.public_url}/charts/{chart_id}.png"
+                cards[0]["body"].append(
+                    {"type": "Image", "url": url, "altText": parts.chart_title, "size": "Stretch"}
+                )
+                progress["chart"] = url
+            ids = await self._send(reference, [card_activity(c, parts.headline) for c in cards])
+            head = ids[0]
+            progress.update(channel=channel, activity=head)
+            await checkpoint(progress)
+        done = list(progress.get("replies", []))
+        for name, message in parts.replies:
+            if name in done:
+                continue
+            activities = [card_activity(c, message, reply_to=head) for c in message_cards(message)]
+            await self._send(reference, activities)
+            done.append(name)
+            progress["replies"] = done
+            await checkpoint(progress)
+        return progress
+
+    # -- the Bot Connector ---------------------------------------------------------------------
+    async def _send(self, reference: ConversationReference, activities: list[Activity]):
+        deliver, ids, failures = self._deliverer(activities)
+        try:
+            await self.teams.adapter.continue_conversation(reference, deliver, self.teams.app_id)
+        except Exception as exc:
+            failures.append(exc)
+        if failures:
+            raise _classify(failures[0]) from failures[0]
+        return ids
+
+    def _deliverer(self, activities: list[Activity]):
+        """The turn logic of a proactive send. Its errors are kept for the caller: inside a
+        turn botbuilder would hand them to the turn-error handler, which answers the chat."""
+        ids: list[str] = []
+        failures: list[Exception] = []
+
+        async def deliver(context: TurnContext) -> None:
+            context.activity.id = None  # new messages, not replies to a turn
+            try:
+                for activity in activities:
+                    await self.limiter.acquire()
+                    response = await context.send_activity(activity)
+                    ids.append(getattr(response, "id", None))
+            except Exception as exc:
+                failures.append(exc)
+
+        return deliver, ids, failures
+
+    def _possible_duplicate(self, key: str) -> None:
+        log.warning("%s: the last send's outcome is unknown; re-sending (possible duplicate)", key)
+        if self.metrics is not None:
+            self.metrics.possible_duplicate(PLATFORM)
+
+
+def _classify(exc: Exception) -> Exception:
+    if isinstance(exc, (TimeoutError, aiohttp.ClientError, ConnectionError)):
+        return OutcomeUnknown(f"the Bot Connector did not answer: {exc}")
+    if not isinstance(exc, ErrorResponseException):
+        return OutcomeUnknown(f"{type(exc).__name__}: {exc}")
+    response = exc.response
+    status = response.status_code if response is not None else None
+    if status == 429:
+        retry_after = (response.headers or {}).get("Retry-After") or 1
+        return RateLimited(float(retry_after), "the Bot Connector is throttling")
+    if status in (400, 401, 403, 404):
+        return PermanentFailure(f"the Bot Connector answered {status}")
+    return OutcomeUnknown(f"the Bot Connector answered {status}")

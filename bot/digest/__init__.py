@@ -1,0 +1,1 @@
+"""Digests: their content (pure), the chart, and where their data comes from."""
