@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
@@ -27,3 +27,14 @@ def iso_week(moment: datetime, timezone: str) -> str:
     """The check-in period: the ISO week in the given zone, e.g. "2026-W47"."""
     year, week, _ = local_date(moment, timezone).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def monday_of(day: date) -> date:
+    """The Monday that starts `day`'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_start(moment: datetime, timezone: str) -> datetime:
+    """Monday 00:00 of the moment's ISO week in `timezone`, as an aware datetime."""
+    zone = ZoneInfo(timezone)
+    return datetime.combine(monday_of(moment.astimezone(zone).date()), time(0), tzinfo=zone)

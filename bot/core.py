@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.checkin.service import Checkins, FormOutcome
@@ -141,9 +142,14 @@ class Core:
 
     async def _answer(self, person: Person | None, work: Awaitable[Message]) -> Message:
         try:
-            return await work
+            message = await work
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("unexpected error answering a message (ref %s)", ref)
             locale = person.locale if person and person.locale else "en"
-            return Message(text=t(locale, "error.internal", ref=ref), error=True)
+            return Message(text=t(locale, "error.internal", ref=ref), error=True, locale=locale)
+        if message is None or message.locale is not None:
+            return message
+        # the asker's language, as the answer was written in it
+        locale = person.locale if person and person.locale else await self._default_locale()
+        return replace(message, locale=locale)

@@ -81,6 +81,7 @@ class Message:
     error: bool = False
     form: Form | None = None
     extra: dict = field(default_factory=dict, compare=False)
+    locale: str | None = None  # the language it is written in (en | da): adapters never guess
 
 
 def split_text(text: str, limit: int, cut: Callable[[str, int], int] | None = None) -> list[str]:

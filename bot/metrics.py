@@ -18,10 +18,9 @@ from prometheus_client import (
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Outbox
+from storage.models import OUTBOX_STATES, Outbox
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-OUTBOX_STATES = ("pending", "sending", "sent", "failed")
 REPLY_STATUSES = ("updates", "no_change", "skip", "clarify", "unrecognized")
 UPDATE_SOURCES = ("dm", "button", "form", "command", "api", "import")
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -160,14 +160,21 @@ def objective_progress(krs: Iterable[KeyResultLike]) -> float | None:
 
     None when there are no key results or their total weight is 0.
     """
+    return weighted_progress((kr.weight, kr_progress(kr)) for kr in krs)
+
+
+def weighted_progress(items: Iterable[tuple[float | None, float]]) -> float | None:
+    """An objective's own progress from its key results' (weight, progress), the one rule:
+    the weighted mean (weight None -> 1, negative -> 0), clamped to 0..1; None when there are
+    none or their total weight is 0. For callers that have the progress computed already."""
     total = 0.0
     weighted = 0.0
-    for kr in krs:
-        weight = 1.0 if kr.weight is None else max(0.0, float(kr.weight))
+    for raw, progress in items:
+        weight = 1.0 if raw is None else max(0.0, float(raw))
         if weight == 0.0:
             continue
         total += weight
-        weighted += weight * kr_progress(kr)
+        weighted += weight * progress
     if total <= 0.0 or not math.isfinite(total):
         return None
     return _clamp01(weighted / total)

@@ -26,9 +26,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.clock import Clock
 from scheduler.plan import Due
 from storage.db import Database
-from storage.models import Outbox
+from storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, Outbox
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED = OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED
 LEASE_SECONDS = 30.0
 
 

@@ -24,13 +24,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.checkin.presence import is_away
+from bot.clock import iso_week, week_start
+from storage.models import ROUND_COMPLETED
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WINDOW_START, WINDOW_END = time(8, 0), time(18, 0)
 DEFAULT_REMIND_AFTER_HOURS = 24
 
 PROMPT, REMINDER, TEAM_DIGEST, EXEC_DIGEST = "prompt", "reminder", "team_digest", "exec_digest"
 EXEC_TARGET = "exec"
-COMPLETED = ("done", "no_change", "skipped")
 
 
 @dataclass(frozen=True)
@@ -80,18 +83,6 @@ class Due:
     period: str
 
 
-def week_of(moment: datetime, zone: str) -> str:
-    year, week, _ = moment.astimezone(ZoneInfo(zone)).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def week_start(moment: datetime, zone: str) -> datetime:
-    """Monday 00:00 of the moment's ISO week in `zone`, as an aware datetime."""
-    local = moment.astimezone(ZoneInfo(zone))
-    monday = local.date() - timedelta(days=local.weekday())
-    return datetime.combine(monday, time(0), tzinfo=ZoneInfo(zone))
-
-
 def scheduled_moment(moment: datetime, zone: str, schedule: Schedule) -> datetime:
     """The schedule's day and time in the moment's ISO week, local to `zone`. A wall time that
     does not exist (the spring-forward gap) is read with the offset before the change, so it
@@ -131,14 +122,12 @@ def next_window(moment: datetime, zone: str) -> datetime:
 
 
 def _is_away(member: MemberState, now: datetime) -> bool:
-    if member.away_until is None:
-        return False
-    return now.astimezone(ZoneInfo(member.timezone)).date() <= member.away_until
+    return is_away(member.away_until, now, member.timezone)
 
 
 def _answered(member: MemberState, period: str, now: datetime) -> bool:
     """The member answered this week's round, or updated every key result they own."""
-    if member.round_status.get(period) in COMPLETED:
+    if member.round_status.get(period) in ROUND_COMPLETED:
         return True
     since = week_start(now, member.timezone)
     updated = member.owned_updated_at
@@ -146,7 +135,7 @@ def _answered(member: MemberState, period: str, now: datetime) -> bool:
 
 
 def due_for_member(member: MemberState, now: datetime) -> list[Due]:
-    period = week_of(now, member.timezone)
+    period = iso_week(now, member.timezone)
     if _is_away(member, now) or _answered(member, period, now):
         return []
     if not in_window(now, member.timezone):
@@ -170,7 +159,7 @@ def due_digests(
     zone: str,
     now: datetime,
 ) -> list[Due]:
-    period = week_of(now, zone)
+    period = iso_week(now, zone)
     due = []
     if exec_channel and now >= scheduled_moment(now, zone, org_digest):
         due.append(Due(EXEC_DIGEST, EXEC_TARGET, period))
@@ -187,16 +176,14 @@ def next_prompt(member: MemberState, now: datetime) -> datetime | None:
     zone = member.timezone
     for weeks in range(3):
         base = now + timedelta(days=7 * weeks)
-        period = week_of(base, zone)
+        period = iso_week(base, zone)
         if weeks == 0 and (member.prompt_sent_at.get(period) or _answered(member, period, now)):
             continue
         moment = scheduled_moment(base, zone, member.checkin)
         at = next_window(max(moment, now), zone)
-        if week_of(at, zone) != period:
+        if iso_week(at, zone) != period:
             continue  # the window closed before the check-in time: no prompt that week
-        if member.away_until is not None and at.astimezone(ZoneInfo(zone)).date() <= (
-            member.away_until
-        ):
+        if is_away(member.away_until, at, zone):
             continue
         return at
     return None

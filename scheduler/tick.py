@@ -24,7 +24,7 @@ from scheduler.plan import (
     TeamState,
     due_digests,
     due_for_member,
-    week_of,
+    iso_week,
 )
 from storage import repo
 from storage.models import CheckinRound, KeyResult, Objective, Organization, Person, Team
@@ -97,7 +97,7 @@ async def situation(session: AsyncSession, now: datetime, store: OutboxStore) ->
         else []
     )
     zones = {p.timezone or org.timezone for p in people} | {org.timezone}
-    periods = {week_of(now, zone) for zone in zones}
+    periods = {iso_week(now, zone) for zone in zones}
     rounds: dict[int, dict[str, str]] = {}
     if people:
         found = await session.execute(

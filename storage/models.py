@@ -170,6 +170,21 @@ class KeyResultUpdate(SQLModel, table=True):
     old_confidence: float | None = Field(default=None, sa_type=Float)
 
 
+# A check-in round's status (one home): pending until the member answers; then done (values
+# given), no_change or skipped, each of which completes the round
+ROUND_PENDING, ROUND_DONE, ROUND_NO_CHANGE, ROUND_SKIPPED = (
+    "pending",
+    "done",
+    "no_change",
+    "skipped",
+)
+ROUND_COMPLETED = (ROUND_DONE, ROUND_NO_CHANGE, ROUND_SKIPPED)
+# An outbox row's state (one home): pending or sending until it is sent or failed for good
+OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED = "pending", "sending", "sent", "failed"
+OUTBOX_STATES = (OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED)
+OUTBOX_FINISHED = (OUTBOX_SENT, OUTBOX_FAILED)
+
+
 class CheckinRound(SQLModel, table=True):
     """One member's check-in for one period (ISO week in their time zone, e.g. 2026-W47)."""
 

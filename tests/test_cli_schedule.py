@@ -54,9 +54,9 @@ def prompts(slack: FakeSlack) -> list[str]:
 
 
 def week(zone: str) -> str:
-    from scheduler.plan import week_of
+    from bot.clock import iso_week
 
-    return week_of(datetime.now(UTC), zone)
+    return iso_week(datetime.now(UTC), zone)
 
 
 def expected_prompts() -> list[str]:

@@ -667,3 +667,17 @@ async def test_team_without_a_name_asks_which_team(core):
     assert message.error
     assert message.text == "Which team? For example `okr team company`."
     assert message.context == ("Teams: company, retail, ecommerce, marketing",)
+
+
+async def test_every_answer_carries_the_language_it_is_written_in(core):
+    """Adapters render words of their own (modal labels, App Home) in the answer's language,
+    which the message carries: nobody guesses it from the words."""
+    danish = await ask(core, "anna", "okr marketing")  # anna: locale da in the demo
+    english = await ask(core, "emma", "okr marketing")  # emma: the organisation's default (en)
+    assert (danish.locale, english.locale) == ("da", "en")
+    assert (await ask(core, "anna", "okr away until tomorrow")).locale == "da"  # an error too
+    assert (await ask(core, "anna", "okr checkin")).locale == "da"  # the check-in service's
+    from adapters.slack.views import home_view
+
+    assert "Mine nøgleresultater" in str(home_view(danish, None))
+    assert "My key results" in str(home_view(english, None))

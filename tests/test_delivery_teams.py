@@ -14,12 +14,12 @@ from adapters.charts import ChartRoutes
 from adapters.server import build_app
 from adapters.teams.app import TeamsAdapter
 from adapters.teams.outbox import TeamsSender
-from bot.clock import system_clock
+from bot.clock import iso_week, system_clock
 from bot.core import Core
 from bot.digest.source import digest_source
 from bot.metrics import Metrics
 from scheduler.outbox import FAILED, SENT, OutboxStore
-from scheduler.plan import Due, week_of
+from scheduler.plan import Due
 from scheduler.worker import DeliveryWorker, Senders
 from tests.fake_connector import (
     TEAM_ID,
@@ -80,7 +80,7 @@ async def world(db):
 
 
 def prompt(who: str, zone: str = "Europe/Copenhagen") -> Due:
-    return Due("prompt", who, week_of(datetime.now(UTC), zone))
+    return Due("prompt", who, iso_week(datetime.now(UTC), zone))
 
 
 def metric(world: World, name: str, **labels) -> float:
@@ -128,7 +128,7 @@ async def test_the_exec_digest_is_threaded_under_its_headline_with_the_chart(wor
     added = conversation_update_activity(service_url=world.connector.url,
                                          conversation_type="channel")
     assert (await world.http.post("/api/messages", json=added)).status in (200, 201)
-    week = week_of(datetime.now(UTC), "Europe/Copenhagen")
+    week = iso_week(datetime.now(UTC), "Europe/Copenhagen")
     (row,) = await world.deliver(Due("exec_digest", "exec", week))
     assert row.state == SENT, row.last_error
     head, *replies = world.connector.activities_in(TEAM_ID)
@@ -144,6 +144,6 @@ async def test_the_exec_digest_is_threaded_under_its_headline_with_the_chart(wor
 
 
 async def test_a_digest_for_a_channel_the_bot_never_saw_fails_for_good(world):
-    week = week_of(datetime.now(UTC), "Europe/Copenhagen")
+    week = iso_week(datetime.now(UTC), "Europe/Copenhagen")
     (row,) = await world.deliver(Due("exec_digest", "exec", week))
     assert row.state == FAILED and "has not seen Teams channel" in row.last_error

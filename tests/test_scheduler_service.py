@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.slack.app import SlackAdapter, slack_client
 from adapters.slack.outbox import SlackSender
-from bot.clock import system_clock
+from bot.clock import iso_week, system_clock
 from bot.core import Core
 from scheduler.outbox import SENT, OutboxStore
-from scheduler.plan import Due, week_of
+from scheduler.plan import Due
 from scheduler.service import TICK_JOB, Scheduler
 from scheduler.worker import DeliveryWorker, Senders
 from tests.fake_slack import FakeSlack
@@ -32,7 +32,7 @@ async def test_shutdown_waits_for_the_send_in_flight(sqlite_db):
         ticking.start()
         assert ticking._aps.get_job(TICK_JOB) is not None
         (row_id,) = await store.enqueue(
-            [Due("prompt", "anna", week_of(datetime.now(UTC), "Europe/Copenhagen"))]
+            [Due("prompt", "anna", iso_week(datetime.now(UTC), "Europe/Copenhagen"))]
         )
         worker.wake()
         await slack.wait_for("chat.postMessage", timeout=10)  # sent, the answer not back yet

@@ -40,9 +40,8 @@ from adapters.slack.blocks import (
     clip,
     escape,
 )
-from bot.i18n import LOCALES, t
+from bot.i18n import t
 from bot.messages import (
-    HEALTH_EMOJI,
     Action,
     Form,
     FormField,
@@ -53,32 +52,6 @@ _WORD_KEYS = ("close", "health", "comment", "mine", "checkin")
 
 
 # -- public: the check-in modal -------------------------------------------------------------------
-def _locale_of(*messages: Message | None) -> str | None:
-    """The language a message was written in, recognised from its health names and the form's
-    submit label (the core localises them with the message catalogues); None when unknown."""
-    labels: list[tuple[str, str]] = []
-    submit = None
-    for message in messages:
-        if message is None:
-            continue
-        if message.form:
-            labels += [(f"health.{h}", label) for h, label in message.form.health_options]
-            submit = submit or message.form.submit
-        labels += [
-            (f"health.{row.health}", row.health_label)
-            for section in message.sections
-            for row in section.rows
-            if row.health in HEALTH_EMOJI and row.health_label
-        ]
-    checks = labels + ([("form.submit", submit)] if submit else [])
-    if not checks:
-        return None
-    for locale in LOCALES:
-        if all(t(locale, key) == text for key, text in checks):
-            return locale
-    return None
-
-
 def _words(locale: str | None) -> dict[str, str]:
     """Words only Slack shows (modal close, input labels, the App Home)."""
     return {key: t(locale, f"slack.{key}") for key in _WORD_KEYS}
@@ -196,16 +169,16 @@ def form_view(
     """The check-in modal of `message.form`: per key result an input for the value (a number, or
     done / not done), an optional health and an optional comment.
 
-    `locale` (the member's) reads the prefilled values ("4.100" is 4100 in Danish); without it
-    the language is recognised from the form's own words, and a value whose meaning would depend
-    on the language is shown as a placeholder instead of being prefilled (empty = unchanged).
+    `locale` (the member's; by default the message's own) reads the prefilled values ("4.100" is
+    4100 in Danish); without either, a value whose meaning would depend on the language is
+    shown as a placeholder instead of being prefilled (empty = unchanged).
     """
     form = message.form
     if form is None:
         raise ValueError("form_view needs a message with a form")
     if len(private_metadata) > METADATA_LIMIT:
         raise ValueError(f"private_metadata longer than {METADATA_LIMIT} characters")
-    locale = locale or _locale_of(message)
+    locale = locale or message.locale
     words = _words(locale)
     title, shortened = _view_title(form.title or message.title or "")
     intro: list[dict] = []
@@ -312,9 +285,9 @@ def _ids(blocks: list[dict]) -> list[str]:
 
 def home_view(mine: Message, team: Message | None, *, locale: str | None = None) -> dict:
     """The App Home: "My key results" with a "Check in now" button (`checkin.open`), then the
-    person's team's progress. `locale` picks the words; by default they are recognised from the
-    messages (English when unsure)."""
-    words = _words(locale or _locale_of(mine, team))
+    person's team's progress. `locale` picks the words; by default the messages' own (English when
+    they carry none)."""
+    words = _words(locale or mine.locale)
     checkin = Action(OPEN_CHECKIN, words["checkin"], style="primary")
     top = [_header(words["mine"]), *_actions([checkin])]
     mine_blocks = _body(mine, _ids(top))

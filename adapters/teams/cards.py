@@ -58,7 +58,6 @@ from adapters.teams.elements import (  # noqa: F401 (re-exported)
     VALUE,
     _container,
     _facts,
-    _locale_of,
     _small,
     _text,
     _texts,
@@ -270,7 +269,7 @@ def message_cards(message: Message, *, locale: str | None = None) -> list[dict]:
     """A message as one or more Adaptive Cards, each small enough for one Teams message
     (`CARD_BUDGET`); the caller sends one activity per card, in order. A message with a form
     carries its inputs (see `message_card`)."""
-    locale = locale or _locale_of(message)
+    locale = locale or message.locale
     return _cards(message, message.form, locale, inline=False, split=True)
 
 
@@ -283,9 +282,9 @@ def message_card(message: Message, *, locale: str | None = None) -> dict:
     value, health and comment inputs and a Save button ("checkin.submit") before its other
     buttons ("Open form" is left out: the form is here); its context (the console's how-to) is
     left out. `locale` (the member's) reads the prefilled numbers and names the inputs; by
-    default it is recognised from the message's words.
+    default the message's own.
     """
-    locale = locale or _locale_of(message)
+    locale = locale or message.locale
     return _cards(message, message.form, locale, inline=False, split=False)[0]
 
 
@@ -299,7 +298,7 @@ def _prompt_message(prompt: Message, form: Message) -> tuple[Message, Form | Non
 def prompt_cards(prompt: Message, form: Message, *, locale: str | None = None) -> list[dict]:
     """`prompt_card` as one or more cards, each small enough for one Teams message."""
     message, inputs = _prompt_message(prompt, form)
-    locale = locale or _locale_of(prompt, form)
+    locale = locale or prompt.locale or form.locale
     return _cards(message, inputs, locale, inline=True, split=True)
 
 
@@ -309,7 +308,7 @@ def prompt_card(prompt: Message, form: Message, *, locale: str | None = None) ->
     hint, and the buttons Save, then the prompt's others but "Open form" (No change, Skip).
     Without a form (no key results) it is the prompt's own card."""
     message, inputs = _prompt_message(prompt, form)
-    locale = locale or _locale_of(prompt, form)
+    locale = locale or prompt.locale or form.locale
     return _cards(message, inputs, locale, inline=True, split=False)[0]
 
 

@@ -7,13 +7,12 @@ import json
 import math
 from collections.abc import Sequence
 
-from bot.i18n import LOCALES, t
+from bot.i18n import t
 from bot.messages import (
     HEALTH_EMOJI,
     Action,
     Form,
     FormField,
-    Message,
     ProgressRow,
     progress_bar,
 )
@@ -75,30 +74,6 @@ def _small(text: str, **style: object) -> dict:
 
 
 # -- the words only Teams shows -------------------------------------------------------------------
-def _locale_of(*messages: Message | None) -> str | None:
-    """The language the messages were written in, recognised from their health names and the
-    form's submit label (the core localises them with the catalogues); None when unknown."""
-    checks: list[tuple[str, str]] = []
-    for message in messages:
-        if message is None:
-            continue
-        if message.form:
-            checks += [(f"health.{h}", label) for h, label in message.form.health_options]
-            checks.append(("form.submit", message.form.submit))
-        checks += [
-            (f"health.{row.health}", row.health_label)
-            for section in message.sections
-            for row in section.rows
-            if row.health in HEALTH_EMOJI and row.health_label
-        ]
-    if not checks:
-        return None
-    for locale in LOCALES:
-        if all(t(locale, key) == text for key, text in checks):
-            return locale
-    return None
-
-
 def _words(locale: str | None) -> dict[str, str]:
     """The inputs' labels (the catalogues' words for the chat forms) and done / not done."""
     return {

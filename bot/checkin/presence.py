@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from bot.clock import Clock, local_date
 from bot.i18n import t
@@ -11,6 +11,12 @@ from bot.messages import Message
 from storage import repo
 from storage.db import Database
 from storage.models import Person
+
+
+def is_away(away_until: date | None, now: datetime, timezone: str) -> bool:
+    """The one definition: away on every day up to and including `away_until`, a date in the
+    person's own time zone (`date.max`: until `okr back`)."""
+    return away_until is not None and local_date(now, timezone) <= away_until
 
 
 class Presence:
@@ -38,9 +44,7 @@ class Presence:
             row = await session.get(Person, person.id)
             org = await repo.organization(session)
             loc = person.locale or org.locale
-            was_away = row.away_until is not None and row.away_until >= local_date(
-                self.clock(), person.timezone or org.timezone
-            )
+            was_away = is_away(row.away_until, self.clock(), person.timezone or org.timezone)
             row.away_until = None
             return Message(text=t(loc, "back.done" if was_away else "back.not_away"))
 

@@ -41,12 +41,15 @@ from bot.parsing import (
     parse_reply,
     resolve_answer,
 )
+from bot.updates import record_update
 from storage import repo
 from storage.db import Database
 from storage.models import (
+    ROUND_DONE,
+    ROUND_NO_CHANGE,
+    ROUND_SKIPPED,
     CheckinRound,
     KeyResult,
-    KeyResultUpdate,
     Objective,
     Organization,
     Person,
@@ -199,8 +202,8 @@ class Checkins:
 
     async def _close_round(self, ctx: _Ctx, status: str) -> Message:
         checkin = await self._round(ctx)
-        if status == parsing.SKIP or checkin.status != "done":  # updates this week stay done
-            checkin.status = "skipped" if status == parsing.SKIP else "no_change"
+        if status == parsing.SKIP or checkin.status != ROUND_DONE:  # updates this week stay done
+            checkin.status = ROUND_SKIPPED if status == parsing.SKIP else ROUND_NO_CHANGE
             checkin.completed_at = ctx.view.now
         key = "checkin.skipped" if status == parsing.SKIP else "checkin.no_change_done"
         return Message(text=t(ctx.view.locale, key, week=ctx.week))
@@ -225,32 +228,24 @@ class Checkins:
         for update in updates:
             kr = rows[update.kr]
             old = kr.current
-            session.add(
-                KeyResultUpdate(
-                    key_result_id=kr.id,
-                    person_id=person.id,
-                    created_at=now,
-                    old_value=old,
-                    new_value=update.value,
-                    health=update.health,
-                    confidence=update.confidence,
-                    comment=update.comment,
-                    source=source,
-                    raw_reply_id=raw_id,
-                    batch_id=batch_id,
-                    old_health=kr.health,
-                    old_confidence=kr.confidence,
-                )
+            record_update(
+                session,
+                kr,
+                update.value,
+                at=now,
+                source=source,
+                person_id=person.id,
+                health=update.health,
+                confidence=update.confidence,
+                comment=update.comment,
+                raw_reply_id=raw_id,
+                batch_id=batch_id,
             )
-            kr.current = update.value
-            kr.health = update.health or kr.health
-            kr.confidence = update.confidence if update.confidence is not None else kr.confidence
-            kr.updated_at, kr.updated_by_id, kr.updated_source = now, person.id, source
             changed.append((kr, objectives[kr.objective_id], old))
         if any(kr.owner_id == person.id for kr, _, _ in changed):
             checkin = await self._round(ctx)
             if checkin is not None:
-                checkin.status, checkin.completed_at = "done", now
+                checkin.status, checkin.completed_at = ROUND_DONE, now
         ctx.view.people[person.id] = person
         self.metrics.update_saved(source, len(changed))
         return confirmation(changed, batch_id, ctx.view)
@@ -328,30 +323,19 @@ class Checkins:
                     )
             undo_id = uuid.uuid4().hex
             for row in rows:
-                kr = krs[row.key_result_id]
-                session.add(
-                    KeyResultUpdate(
-                        key_result_id=kr.id,
-                        person_id=person.id,
-                        created_at=ctx.view.now,
-                        old_value=kr.current,
-                        new_value=row.old_value,
-                        health=row.old_health,
-                        source="button",
-                        batch_id=undo_id,
-                        undoes_batch=batch_id,
-                        old_health=kr.health,
-                        confidence=row.old_confidence,
-                        old_confidence=kr.confidence,
-                        comment=t(loc, "undo.comment"),
-                    )
-                )
-                kr.current, kr.health = row.old_value, row.old_health
-                kr.confidence = row.old_confidence
-                kr.updated_at, kr.updated_by_id, kr.updated_source = (
-                    ctx.view.now,
-                    person.id,
-                    "button",
+                record_update(
+                    session,
+                    krs[row.key_result_id],
+                    row.old_value,
+                    at=ctx.view.now,
+                    source="button",
+                    person_id=person.id,
+                    health=row.old_health,
+                    confidence=row.old_confidence,
+                    comment=t(loc, "undo.comment"),
+                    batch_id=undo_id,
+                    undoes_batch=batch_id,
+                    restore=True,
                 )
             keys = ", ".join(krs[r.key_result_id].key for r in rows)
             return Message(text=t(loc, "undo.done", keys=keys))

@@ -74,12 +74,13 @@ def as_reminder(prompt: Message) -> Message:
 def prompt_message(owned: list[tuple[KeyResult, Objective]], week: str, view: View) -> Message:
     loc = view.locale
     if not owned:
-        return Message(text=t(loc, "checkin.none"))
+        return Message(locale=loc, text=t(loc, "checkin.none"))
     rows = tuple(
         replace(kr_row(kr, objective, view), key=f"{n}. {kr.key}")
         for n, (kr, objective) in enumerate(owned, 1)
     )
     return Message(
+        locale=loc,
         title=t(loc, "checkin.title", week=week),
         text=t(loc, "checkin.intro", example=example_answer(owned, loc)),
         sections=(Section(rows=rows),),
@@ -111,6 +112,7 @@ def form_message(owned: list[tuple[KeyResult, Objective]], week: str, view: View
         number = (1.0 if (kr.current or 0) >= 1 else 0.0) if kind == "binary" else kr.current
         fields.append(FormField(kr.key, kr.title, kind, value, kr.health, hint, number))
     return Message(
+        locale=loc,
         title=t(loc, "form.title", week=week),
         form=Form(
             id=FORM_ID,
@@ -143,6 +145,7 @@ def confirmation(
         note = t(loc, "confirm.was", value=before) if before and old != kr.current else ""
         rows.append(replace(row, note=note))
     return Message(
+        locale=loc,
         title=t(loc, "checkin.saved"),
         sections=(Section(rows=tuple(rows)),),
         actions=(Action(UNDO, t(loc, "checkin.undo"), batch_id),),

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import typer
 
+from bot.checkin.presence import is_away
 from bot.cli import wiring
 from bot.cli.support import load_settings
-from bot.clock import local_date, system_clock
+from bot.clock import system_clock
 from bot.config import Settings
 from bot.ops.doctor import (
     FAIL,
@@ -276,19 +277,19 @@ def _plan(facts: Facts, state, now: datetime) -> None:
         EXEC_DIGEST,
         EXEC_TARGET,
         TEAM_DIGEST,
+        iso_week,
         next_digest,
         next_prompt,
-        week_of,
     )
 
     for member in state.members:
-        if member.away_until is not None and local_date(now, member.timezone) <= member.away_until:
+        if is_away(member.away_until, now, member.timezone):
             facts.away[member.handle] = member.away_until
             continue
         when = next_prompt(member, now)
         if when is not None:
             facts.prompts.append(PlannedPrompt(member.handle, when, member.timezone))
-    zone, week = state.zone, week_of(now, state.zone)
+    zone, week = state.zone, iso_week(now, state.zone)
     if state.org.exec_channel:
         sent = (EXEC_DIGEST, EXEC_TARGET, week) in state.existing
         when = next_digest(state.org_digest, zone, now, sent)

@@ -13,9 +13,10 @@ import asyncio
 
 import typer
 
+from bot.checkin.presence import is_away
 from bot.cli import wiring
 from bot.cli.support import Failure, UsageFailure, load_settings, open_database
-from bot.clock import local_date, system_clock
+from bot.clock import system_clock
 from bot.config import Settings
 from bot.core import Core
 from storage.db import Database
@@ -100,7 +101,8 @@ def checkin_send(
     settings = load_settings()
 
     async def pick(core: Core, stack):
-        from scheduler.plan import PROMPT, Due, week_of
+        from bot.clock import iso_week
+        from scheduler.plan import PROMPT, Due
 
         now, state = await _situation(core, stack)
         if team is not None and team.lower() not in {t.slug for t in await _teams_of(core)}:
@@ -117,10 +119,10 @@ def checkin_send(
             typer.echo("Nobody to prompt: no active key results for that choice.")
         dues = []
         for m in chosen:
-            if m.away_until is not None and local_date(now, m.timezone) <= m.away_until:
+            if is_away(m.away_until, now, m.timezone):
                 typer.echo(f"{m.handle}: away until {m.away_until.isoformat()}, not prompted")
                 continue
-            dues.append(Due(PROMPT, m.handle, week_of(now, m.timezone)))
+            dues.append(Due(PROMPT, m.handle, iso_week(now, m.timezone)))
         return dues
 
     _run(settings, lambda db: _deliver(settings, db, pick, wait, retry_failed))
@@ -163,10 +165,16 @@ def digest_post(
     settings = load_settings()
 
     async def pick(core: Core, stack):
-        from scheduler.plan import EXEC_DIGEST, EXEC_TARGET, TEAM_DIGEST, Due, week_of
+        from bot.clock import iso_week
+        from scheduler.plan import (
+            EXEC_DIGEST,
+            EXEC_TARGET,
+            TEAM_DIGEST,
+            Due,
+        )
 
         now, state = await _situation(core, stack)
-        week = week_of(now, state.zone)
+        week = iso_week(now, state.zone)
         dues = []
         if team is None and (exec_ or state.org.exec_channel):
             if not state.org.exec_channel:

@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.checkin.presence import Presence, parse_date
+from bot.checkin.presence import Presence, is_away, parse_date
 from bot.checkin.service import Checkins
 from bot.clock import Clock, iso_week, local_date
 from bot.commands import answers
@@ -72,7 +72,8 @@ class Commands:
                 people={},
             )
             ctx = _Context(session, org, view, person)
-            return await ctx.dispatch(words)
+            message = await ctx.dispatch(words)
+            return message if message.locale else replace(message, locale=view.locale)
 
     async def _checkin_command(self, word: str, rest: list[str], person: Person | None) -> Message:
         if person is None:
@@ -88,7 +89,8 @@ class Commands:
         text = " ".join(rest)
         until = parse_date(text)
         if text and until is None:
-            return Message(text=t(person.locale or "en", "away.bad_date", text=text), error=True)
+            loc = person.locale or "en"
+            return Message(text=t(loc, "away.bad_date", text=text), error=True, locale=loc)
         return await Presence(self.db, self.clock).away(person, until)
 
 
@@ -268,7 +270,7 @@ class _Context:
                 "skipped": "me.checkin_skipped",
             }.get(checkin.status if checkin else "", "me.checkin_open")
             context.append(t(self.locale, status, week=week))
-        if person.away_until and person.away_until >= self.view.today:
+        if is_away(person.away_until, self.view.now, person.timezone or self.org.timezone):
             if person.away_until == date.max:
                 context.append(t(self.locale, "me.away_open"))
             else:

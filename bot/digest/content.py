@@ -19,20 +19,27 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from bot.clock import iso_week, local_date
+from bot.checkin.presence import is_away
+from bot.clock import iso_week, week_start
 from bot.digest.chart import ChartBar, ChartData
 from bot.i18n import health_label, t
 from bot.i18n.formats import format_date, format_percent, with_unit
 from bot.messages import HEALTH_EMOJI, Message, ProgressRow, Section
-from bot.progress import as_percent, expected_progress, is_at_risk, kr_progress, rollup
+from bot.progress import (
+    as_percent,
+    expected_progress,
+    is_at_risk,
+    kr_progress,
+    rollup,
+    weighted_progress,
+)
 from storage.digest_queries import DigestSnapshot, KeyResultInfo, ObjectiveInfo, TeamInfo
+from storage.models import ROUND_COMPLETED
 
 STALE_AFTER = timedelta(days=14)
 MOVERS = 5  # key results in "biggest movers"
 AT_RISK_SHOWN = 5  # key results listed under "at risk" in the headline
-COMPLETED = ("done", "no_change", "skipped")
 
 
 @dataclass(frozen=True)
@@ -102,14 +109,14 @@ class _Figures:
         self.members: dict[int, set[int]] = {}
         for m in snap.memberships:
             self.members.setdefault(m.team_id, set()).add(m.person_id)
-        self.checked = {c.person_id for c in snap.checkins if c.status in COMPLETED}
+        self.checked = {c.person_id for c in snap.checkins if c.status in ROUND_COMPLETED}
         starts: dict[int, datetime] = {}  # an update of one's own key result this week counts
         for kr in snap.key_results:
             owner = snap.people.get(kr.owner_id)
             if owner is None or kr.updated_at is None or owner.id in self.checked:
                 continue
             if owner.id not in starts:
-                starts[owner.id] = _week_start(now, owner.timezone)
+                starts[owner.id] = week_start(now, owner.timezone)
             if kr.updated_at >= starts[owner.id]:
                 self.checked.add(owner.id)
 
@@ -126,8 +133,7 @@ class _Figures:
 
     def away(self, person_id: int) -> bool:
         person = self.snap.people[person_id]
-        until = person.away_until
-        return until is not None and until >= local_date(self.now, person.timezone)
+        return is_away(person.away_until, self.now, person.timezone)
 
     def rate(self, owners: set[int]) -> tuple[int, int, list[int]]:
         """(checked in, asked, ids of those who have not) among these owners."""
@@ -136,13 +142,8 @@ class _Figures:
         return len(asked) - len(missing), len(asked), missing
 
 
-def _weighted(items: list[_Kr], *, now: bool) -> float | None:  # as progress.objective_progress
-    total = weighted = 0.0
-    for item in items:
-        weight = 1.0 if item.kr.weight is None else max(0.0, float(item.kr.weight))
-        total += weight
-        weighted += weight * (item.progress if now else item.before)
-    return max(0.0, min(1.0, weighted / total)) if 0.0 < total < float("inf") else None
+def _weighted(items: list[_Kr], *, now: bool) -> float | None:
+    return weighted_progress((i.kr.weight, i.progress if now else i.before) for i in items)
 
 
 def _whole(progress: float) -> int:
@@ -155,13 +156,6 @@ def _whole(progress: float) -> int:
 def _mean(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return sum(present) / len(present) if present else None
-
-
-def _week_start(now: datetime, timezone: str) -> datetime:
-    zone = ZoneInfo(timezone)
-    monday = now.astimezone(zone).date()
-    monday -= timedelta(days=monday.weekday())
-    return datetime(monday.year, monday.month, monday.day, tzinfo=zone)
 
 
 def _points(value: int | None) -> str:  # "+8", "−3", "±0"; "–" for no value
@@ -241,7 +235,7 @@ def _team_message(f: _Figures, team: TeamInfo, loc: str) -> Message:
     objectives = f.by_team.get(team.id, [])
     if not objectives:
         text = t(loc, "team.no_objectives", team=team.name)
-        return Message(title=team.name, text=text, ephemeral=False)
+        return Message(locale=loc, title=team.name, text=text, ephemeral=False)
     sections = []
     for o in objectives:
         lines = []
@@ -259,6 +253,7 @@ def _team_message(f: _Figures, team: TeamInfo, loc: str) -> Message:
     now, before = f.team(team.id)
     percent, change = format_percent(now, loc), _points(_diff(now, before))
     return Message(
+        locale=loc,
         title=t(loc, "digest.team.title", team=team.name, percent=percent, change=change),
         text=t(loc, "digest.team.summary", krs=len(items), at_risk=at_risk, stale=stale),
         sections=tuple(sections),
@@ -297,7 +292,7 @@ def _headline(f: _Figures, week: str, loc: str) -> Message:
     snap, org = f.snap, f.snap.organization.name
     title = t(loc, "digest.title", org=org, week=week)
     if not snap.objectives:
-        return Message(title=title, text=t(loc, "tree.empty"), ephemeral=False)
+        return Message(locale=loc, title=title, text=t(loc, "tree.empty"), ephemeral=False)
     company = _company_objectives(f)
     overall = _mean([f.rolled[o.id] for o in company])
     change = _points(_diff(overall, _mean([f.rolled_ago[o.id] for o in company])))
@@ -334,7 +329,9 @@ def _headline(f: _Figures, week: str, loc: str) -> Message:
         Section(fields=tuple(fields)),
     )
     legend = t(loc, "digest.legend", elapsed=format_percent(f.pace, loc))
-    return Message(title=title, text=text, sections=sections, context=(legend,), ephemeral=False)
+    return Message(
+        locale=loc, title=title, text=text, sections=sections, context=(legend,), ephemeral=False
+    )
 
 
 def _chart(f: _Figures, week: str, loc: str) -> ChartData:
@@ -396,4 +393,10 @@ def full_message(digest: Digest) -> Message:
     for part in digest.teams:
         sections.append(Section(title=f"▸ {part.message.title}", text=part.message.text))
         sections.extend(part.message.sections)
-    return Message(title=head.title, text=head.text, sections=tuple(sections), context=head.context)
+    return Message(
+        locale=head.locale,
+        title=head.title,
+        text=head.text,
+        sections=tuple(sections),
+        context=head.context,
+    )

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import iso_week, local_date
+from bot.clock import iso_week, local_date, monday_of
 from bot.okrfile.importer import ImportReport, import_document
 from bot.okrfile.schema import OkrDocument, parse_okr_text, parse_period
-from storage.models import CheckinRound, KeyResult, KeyResultUpdate, Person
+from bot.updates import record_update
+from storage.models import CheckinRound, KeyResult, Person
 
 DEMO_FILE = "data/nordlys.yaml"
 DEMO_PERSONA = "mette"  # the marketing lead: `okr marketing` is her first question
@@ -151,7 +152,7 @@ async def _seed_history(session: AsyncSession, doc: OkrDocument, now: datetime) 
     krs = {kr.key: kr for kr in (await session.execute(select(KeyResult))).scalars()}
     people = {p.id: p for p in (await session.execute(select(Person))).scalars()}
     zone = ZoneInfo(doc.timezone)
-    monday = local_date(now, doc.timezone) - timedelta(days=now.astimezone(zone).weekday())
+    monday = monday_of(local_date(now, doc.timezone))
     if datetime(monday.year, monday.month, monday.day, 12, tzinfo=zone) > now:
         monday -= timedelta(weeks=1)  # early on a Monday: this week's check-ins are still to come
     checked_in: dict[tuple[int, str], datetime] = {}
@@ -164,20 +165,17 @@ async def _seed_history(session: AsyncSession, doc: OkrDocument, now: datetime) 
             shift = timedelta(days=index % 2 if weeks_back else 0)
             day = monday - timedelta(weeks=weeks_back) + shift
             when = datetime(day.year, day.month, day.day, 10, 15 + index, tzinfo=zone)
-            session.add(
-                KeyResultUpdate(
-                    key_result_id=kr.id,
-                    person_id=kr.owner_id,
-                    created_at=when,
-                    old_value=kr.current if kr.current is not None else kr.start,
-                    new_value=value,
-                    health=health,
-                    comment=comment,
-                    source="dm",
-                )
+            record_update(
+                session,
+                kr,
+                value,
+                at=when,
+                source="dm",
+                person_id=kr.owner_id,
+                health=health,
+                comment=comment,
+                old_value=kr.current if kr.current is not None else kr.start,
             )
-            kr.current, kr.health = value, health or kr.health
-            kr.updated_at, kr.updated_by_id, kr.updated_source = when, kr.owner_id, "dm"
             period = iso_week(when, people[kr.owner_id].timezone or doc.timezone)
             checked_in[(kr.owner_id, period)] = when
     for (person_id, period), when in checked_in.items():

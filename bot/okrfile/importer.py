@@ -23,9 +23,9 @@ from bot.okrfile.schema import (
     TeamSpec,
     parse_period,
 )
+from bot.updates import record_update
 from storage.models import (
     KeyResult,
-    KeyResultUpdate,
     Objective,
     Organization,
     Person,
@@ -272,9 +272,6 @@ class _Sync:
                 row.file_current = spec.current  # bookkeeping, not a change of the OKRs
                 existing[spec.id] = row
                 if "current" in values and values["current"] != old:
-                    row.updated_at = self.now
-                    row.updated_by_id = None
-                    row.updated_source = "import"
                     applied.append((row, old))
                 position += 1
         if prune:
@@ -284,15 +281,9 @@ class _Sync:
                 {kr.id for objective in objectives for kr in objective.key_results},
             )
         await self.session.flush()
-        for row, old in applied:
-            self.session.add(
-                KeyResultUpdate(
-                    key_result_id=row.id,
-                    created_at=self.now,
-                    old_value=old,
-                    new_value=row.current,
-                    source="import",
-                )
+        for row, old in applied:  # the file's value is set already: history says from what
+            record_update(
+                self.session, row, row.current, at=self.now, source="import", old_value=old
             )
         self.report.values_applied += len(applied)
 

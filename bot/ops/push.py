@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 from bot.clock import Clock
 from bot.progress import HEALTHS, as_percent, kr_progress
+from bot.updates import record_update
 from storage import repo
 from storage.db import Database
-from storage.models import KeyResult, KeyResultUpdate
+from storage.models import KeyResult
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
@@ -151,24 +152,16 @@ class PushService:
             check_value(kr, pushed)
             now = self.clock()
             previous = kr.current
-            session.add(
-                KeyResultUpdate(
-                    key_result_id=kr.id,
-                    person_id=None,
-                    created_at=now,
-                    old_value=previous,
-                    new_value=pushed.value,
-                    health=pushed.health,
-                    comment=pushed.comment,
-                    source=SOURCE,
-                    batch_id=uuid.uuid4().hex,
-                    old_health=kr.health,
-                    old_confidence=kr.confidence,
-                )
+            record_update(
+                session,
+                kr,
+                pushed.value,
+                at=now,
+                source=SOURCE,
+                health=pushed.health,
+                comment=pushed.comment,
+                batch_id=uuid.uuid4().hex,
             )
-            kr.current = pushed.value
-            kr.health = pushed.health or kr.health
-            kr.updated_at, kr.updated_by_id, kr.updated_source = now, None, SOURCE
             result = PushResult(
                 key=kr.key,
                 title=kr.title,

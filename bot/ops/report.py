@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import iso_week
+from bot.clock import iso_week, monday_of
 from bot.progress import as_percent, kr_progress
+from storage.models import ROUND_DONE, ROUND_NO_CHANGE, ROUND_SKIPPED
 
 FORMATS = ("csv", "json", "md")
 COLUMNS = (
@@ -60,7 +61,7 @@ RATE_COLUMNS = (
     "rate",
     "status",
 )
-DONE, NO_CHANGE, SKIPPED, MISSING = "done", "no_change", "skipped", "missing"
+DONE, NO_CHANGE, SKIPPED, MISSING = ROUND_DONE, ROUND_NO_CHANGE, ROUND_SKIPPED, "missing"
 TOTAL = "total"
 RATE_DEFINITION = (
     "Expected: owns a key result of the team whose objective's period overlaps the week. "
@@ -78,7 +79,7 @@ class Week:
 
 def weeks_between(first: date, last: date) -> list[Week]:
     """The ISO weeks from the one holding `first` to the one holding `last`."""
-    monday = first - timedelta(days=first.weekday())
+    monday = monday_of(first)
     weeks = []
     while monday <= last:
         year, number, _ = monday.isocalendar()
