@@ -23,8 +23,8 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.checkin.due import Due
 from bot.clock import Clock
-from scheduler.plan import Due
 from storage.db import Database
 from storage.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, Outbox
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
+from bot.checkin.due import EXEC_DIGEST, PROMPT, REMINDER
 from bot.delivery import (
     DigestParts,
     OutcomeUnknown,
@@ -23,7 +24,6 @@ from bot.delivery import (
     Unreachable,
 )
 from scheduler.outbox import FAILED, SENT, OutboxStore, key_of, worker_name
-from scheduler.plan import EXEC_DIGEST, PROMPT, REMINDER
 from storage import repo
 from storage.models import Outbox, Person
 

@@ -11,10 +11,10 @@ import pytest
 
 from adapters.slack.app import SlackAdapter, slack_client
 from adapters.slack.outbox import EVENT_TYPE, SlackSender
+from bot.checkin.due import Due
 from bot.clock import system_clock
 from bot.core import Core
 from scheduler.outbox import FAILED, SENT, OutboxStore
-from scheduler.plan import Due
 from scheduler.worker import DeliveryWorker, Senders
 from tests.fake_slack import FakeSlack
 from tests.schedule_world import SLACK_USERS, load_world

@@ -14,12 +14,12 @@ from adapters.charts import ChartRoutes
 from adapters.server import build_app
 from adapters.teams.app import TeamsAdapter
 from adapters.teams.outbox import TeamsSender
+from bot.checkin.due import Due
 from bot.clock import iso_week, system_clock
 from bot.core import Core
 from bot.digest.source import digest_source
 from bot.metrics import Metrics
 from scheduler.outbox import FAILED, SENT, OutboxStore
-from scheduler.plan import Due
 from scheduler.worker import DeliveryWorker, Senders
 from tests.fake_connector import (
     TEAM_ID,

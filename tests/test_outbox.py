@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.checkin.due import Due
 from scheduler.outbox import FAILED, PENDING, SENDING, SENT, OutboxStore
-from scheduler.plan import Due
 
 
 class Clock:

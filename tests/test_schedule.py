@@ -12,10 +12,7 @@ from sqlalchemy import update
 
 from adapters.slack.app import SlackAdapter, slack_client
 from adapters.slack.outbox import EVENT_TYPE, SlackSender
-from bot.core import Core
-from bot.digest.source import digest_source
-from scheduler.outbox import OutboxStore
-from scheduler.plan import (
+from bot.checkin.due import (
     MemberState,
     Schedule,
     due_for_member,
@@ -24,6 +21,9 @@ from scheduler.plan import (
     next_window,
     scheduled_moment,
 )
+from bot.core import Core
+from bot.digest.source import digest_source
+from scheduler.outbox import OutboxStore
 from scheduler.tick import tick
 from scheduler.worker import DeliveryWorker, Senders
 from storage.models import Person

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.slack.app import SlackAdapter, slack_client
 from adapters.slack.outbox import SlackSender
+from bot.checkin.due import Due
 from bot.clock import iso_week, system_clock
 from bot.core import Core
 from scheduler.outbox import SENT, OutboxStore
-from scheduler.plan import Due
 from scheduler.service import TICK_JOB, Scheduler
 from scheduler.worker import DeliveryWorker, Senders
 from tests.fake_slack import FakeSlack

@@ -203,16 +203,22 @@ def organisation_checks(facts: Facts) -> list[Check]:
 async def gather_facts(db: Database, now: datetime) -> Facts:
     from sqlalchemy import func, select
 
-    from scheduler.outbox import FAILED, PENDING, SENDING, OutboxStore
-    from scheduler.tick import situation
+    from bot.checkin.due import read_situation
     from storage import repo
-    from storage.models import ConversationReference, Outbox, RawReply
+    from storage.models import (
+        OUTBOX_FAILED,
+        OUTBOX_PENDING,
+        OUTBOX_SENDING,
+        ConversationReference,
+        Outbox,
+        RawReply,
+    )
 
-    store = OutboxStore(db, lambda: now)
+    store = wiring.outbox_store(db, lambda: now)
     facts = Facts()
     async with db.session() as session:
         facts.org = await repo.organization(session)
-        state = await situation(session, now, store)
+        state = await read_situation(session, now, store)
         facts.slack_dm_replies = (
             await session.execute(
                 select(func.count()).select_from(RawReply).where(RawReply.platform == "slack")
@@ -225,7 +231,7 @@ async def gather_facts(db: Database, now: datetime) -> Facts:
                 )
             ).scalars()
         )
-        failed = await session.execute(select(Outbox).where(Outbox.state == FAILED))
+        failed = await session.execute(select(Outbox).where(Outbox.state == OUTBOX_FAILED))
         facts.failed = [
             FailedMessage(r.kind, r.target, r.period, r.last_error, r.platform, r.created_at)
             for r in failed.scalars()
@@ -238,8 +244,8 @@ async def gather_facts(db: Database, now: datetime) -> Facts:
                 select(func.count())
                 .select_from(Outbox)
                 .where(
-                    ((Outbox.state == PENDING) & (Outbox.next_attempt_at < before))
-                    | ((Outbox.state == SENDING) & (Outbox.lease_until < before))
+                    ((Outbox.state == OUTBOX_PENDING) & (Outbox.next_attempt_at < before))
+                    | ((Outbox.state == OUTBOX_SENDING) & (Outbox.lease_until < before))
                 )
             )
         ).scalar_one()
@@ -273,7 +279,7 @@ async def gather_facts(db: Database, now: datetime) -> Facts:
 
 
 def _plan(facts: Facts, state, now: datetime) -> None:
-    from scheduler.plan import (
+    from bot.checkin.due import (
         EXEC_DIGEST,
         EXEC_TARGET,
         TEAM_DIGEST,

@@ -13,6 +13,7 @@ import asyncio
 
 import typer
 
+from bot.checkin.due import read_situation
 from bot.checkin.presence import is_away
 from bot.cli import wiring
 from bot.cli.support import Failure, UsageFailure, load_settings, open_database
@@ -20,6 +21,7 @@ from bot.clock import system_clock
 from bot.config import Settings
 from bot.core import Core
 from storage.db import Database
+from storage.models import OUTBOX_FAILED, OUTBOX_SENT
 
 checkin_app = typer.Typer(help="Check-in prompts.", no_args_is_help=True)
 digest_app = typer.Typer(help="Digests: post them now or print them.", no_args_is_help=True)
@@ -35,17 +37,15 @@ def register(app: typer.Typer) -> None:
 
 def _report(rows, before: dict[int, str]) -> bool:
     """One line per message; failures on stderr. True when everything was delivered."""
-    from scheduler.outbox import FAILED, SENT
-
     ok = True
     for row in rows:
         where = f" via {row.platform}" if row.platform else ""
         what = f"{row.kind} {row.target} {row.period}"
-        if row.state == SENT and before.get(row.id) == SENT:
+        if row.state == OUTBOX_SENT and before.get(row.id) == OUTBOX_SENT:
             typer.echo(f"{what}: sent before{where}")
-        elif row.state == SENT:
+        elif row.state == OUTBOX_SENT:
             typer.echo(f"{what}: sent{where}")
-        elif row.state == FAILED:
+        elif row.state == OUTBOX_FAILED:
             ok = False
             typer.echo(f"okrbot: {what}: failed: {row.last_error}", err=True)
         else:
@@ -101,8 +101,8 @@ def checkin_send(
     settings = load_settings()
 
     async def pick(core: Core, stack):
+        from bot.checkin.due import PROMPT, Due
         from bot.clock import iso_week
-        from scheduler.plan import PROMPT, Due
 
         now, state = await _situation(core, stack)
         if team is not None and team.lower() not in {t.slug for t in await _teams_of(core)}:
@@ -130,11 +130,10 @@ def checkin_send(
 
 async def _situation(core: Core, stack: wiring.Delivery):
     """Now, and what the schedule sees now (people, teams, the outbox of this week)."""
-    from scheduler.tick import situation
 
     now = core.clock()
     async with core.db.session() as session:
-        state = await situation(session, now, stack.store)
+        state = await read_situation(session, now, stack.store)
     if state.org is None:
         raise Failure("no OKRs in the database: import them with `okrbot okrs import FILE`")
     return now, state
@@ -165,13 +164,13 @@ def digest_post(
     settings = load_settings()
 
     async def pick(core: Core, stack):
-        from bot.clock import iso_week
-        from scheduler.plan import (
+        from bot.checkin.due import (
             EXEC_DIGEST,
             EXEC_TARGET,
             TEAM_DIGEST,
             Due,
         )
+        from bot.clock import iso_week
 
         now, state = await _situation(core, stack)
         week = iso_week(now, state.zone)

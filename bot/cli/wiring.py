@@ -262,6 +262,13 @@ async def platforms(settings: Settings, core: Core):
     return slack, teams
 
 
+def outbox_store(db, clock):
+    """The outbox (the delivery queue) on `db`, for reading it (`okrbot doctor`)."""
+    from scheduler.outbox import OutboxStore
+
+    return OutboxStore(db, clock)
+
+
 def teams_package(app_id: str, out: Path) -> Path:
     """`okrbot teams package`: the Teams app zip (bad input: UsageFailure)."""
     from adapters.teams.package import build_package

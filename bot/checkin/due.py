@@ -1,4 +1,6 @@
-"""What is due now: prompts, reminders and digests (pure: the moment is passed in).
+"""Who and what is due now: prompts, reminders and digests. A core rule: the scheduler is only
+the clock that asks, the CLI and doctor ask too. Pure but for `read_situation`, which reads
+the rows it decides from (storage's queries) in a fixed number of statements.
 
 The scheduler's tick asks these functions what is due and enqueues it under a unique outbox key
 (kind, target, period). Being due is a state, not an event: a tick that runs late, twice, or on
@@ -24,9 +26,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.checkin.presence import is_away
 from bot.clock import iso_week, week_start
-from storage.models import ROUND_COMPLETED
+from storage.models import OUTBOX_SENT, ROUND_COMPLETED, Organization, Person
+from storage.schedule_queries import ScheduleRows, schedule_rows
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WINDOW_START, WINDOW_END = time(8, 0), time(18, 0)
@@ -194,3 +199,107 @@ def next_digest(schedule: Schedule, zone: str, now: datetime, sent_this_week: bo
     if sent_this_week:
         moment = scheduled_moment(now + timedelta(days=7), zone, schedule)
     return max(moment, now)
+
+
+# -- the situation: what the schedule depends on at one moment ---------------------------------
+DEFAULT_CHECKIN = Schedule(day="mon", at=time(9, 30))
+DEFAULT_DIGEST = Schedule(day="fri", at=time(15, 0))
+
+
+@dataclass
+class Situation:
+    """Everything the schedule depends on at one moment."""
+
+    org: Organization | None
+    members: list[MemberState] = field(default_factory=list)
+    people: dict[str, Person] = field(default_factory=dict)  # handle -> person
+    teams: list[TeamState] = field(default_factory=list)
+    member_teams: dict[str, set[str]] = field(default_factory=dict)  # handle -> team slugs
+    org_checkin: Schedule = DEFAULT_CHECKIN
+    org_digest: Schedule = DEFAULT_DIGEST
+    existing: set[tuple[str, str, str]] = field(default_factory=set)  # outbox keys
+
+    @property
+    def zone(self) -> str:
+        return self.org.timezone if self.org else "UTC"
+
+
+def _earliest(schedules: list[Schedule]) -> Schedule:
+    return min(schedules, key=lambda s: (DAYS.index(s.day), s.at))
+
+
+def situation_of(rows: ScheduleRows, outbox: Mapping[tuple[str, str, str], object]) -> Situation:
+    """The situation from the schedule's rows and this week's outbox rows by key (each with its
+    `state` and `sent_at`)."""
+    org = rows.org
+    if org is None:
+        return Situation(org=None)
+    org_checkin = Schedule.of(org.checkin, DEFAULT_CHECKIN)
+    org_digest = Schedule.of(org.digest, DEFAULT_DIGEST)
+    by_id = {t.id: t for t in rows.teams}
+    updated: dict[int, list] = {}
+    team_ids: dict[int, set[int]] = {}
+    for owner_id, updated_at, team_id in rows.owned:
+        updated.setdefault(owner_id, []).append(updated_at)
+        team_ids.setdefault(owner_id, set()).add(team_id)
+    by_target: dict[str, list] = {}
+    for (kind, target, period), row in outbox.items():
+        by_target.setdefault(target, []).append((kind, period, row))
+    result = Situation(org=org, org_checkin=org_checkin, org_digest=org_digest)
+    for person in rows.people:
+        slugs = {by_id[t].slug for t in team_ids[person.id] if t in by_id}
+        schedules = [
+            Schedule.of(by_id[t].checkin, org_checkin) for t in team_ids[person.id] if t in by_id
+        ]
+        member = MemberState(
+            handle=person.handle,
+            timezone=person.timezone or org.timezone,
+            checkin=_earliest(schedules or [org_checkin]),
+            away_until=person.away_until,
+            owned_updated_at=updated[person.id],
+            round_status=rows.rounds.get(person.id, {}),
+        )
+        for kind, period, row in by_target.get(person.handle, ()):
+            if kind == PROMPT and row.state == OUTBOX_SENT and row.sent_at is not None:
+                member.prompt_sent_at[period] = row.sent_at
+            elif kind == REMINDER:
+                member.reminded.add(period)
+        result.members.append(member)
+        result.people[person.handle] = person
+        result.member_teams[person.handle] = slugs
+    active_teams = {t for ids in team_ids.values() for t in ids}
+    result.teams = [
+        TeamState(t.slug, t.channel, Schedule.of(t.digest, org_digest))
+        for t in rows.teams
+        if t.id in active_teams
+    ]
+    result.existing = set(outbox)
+    return result
+
+
+async def read_situation(session: AsyncSession, now: datetime, outbox) -> Situation:
+    """The situation now: the schedule's rows (storage) and the outbox's rows of those weeks
+    (`outbox.existing(periods)`, the outbox store the caller was given)."""
+    rows = await schedule_rows(session, now)
+    if rows.org is None:
+        return Situation(org=None)
+    return situation_of(rows, await outbox.existing(rows.periods))
+
+
+def due(state: Situation, now: datetime) -> list[Due]:
+    """What the tick enqueues: due and not yet in the outbox."""
+    if state.org is None:
+        return []
+    found: list[Due] = []
+    for member in state.members:
+        found.extend(due_for_member(member, now))
+    found.extend(
+        due_digests(
+            state.teams,
+            exec_channel=state.org.exec_channel,
+            org_digest=state.org_digest,
+            zone=state.zone,
+            now=now,
+        )
+    )
+    return [d for d in found if (d.kind, d.target, d.period) not in state.existing]
