@@ -38,8 +38,12 @@ def env_for(db_url: str, slack: FakeSlack, tmp_path: Path) -> dict:
 
 async def okrbot(*args: str, env: dict, cwd: Path) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        OKRBOT, *args, env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        OKRBOT,
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     return process.returncode, out.decode(), err.decode()
@@ -60,8 +64,12 @@ def week(zone: str) -> str:
 
 
 def expected_prompts() -> list[str]:
-    zones = {"ceo": "Europe/Copenhagen", "anna": "Europe/Copenhagen",
-             "bob": "America/New_York", "kenji": "Asia/Tokyo"}
+    zones = {
+        "ceo": "Europe/Copenhagen",
+        "anna": "Europe/Copenhagen",
+        "bob": "America/New_York",
+        "kenji": "Asia/Tokyo",
+    }
     return sorted(f"prompt/{who}/{week(zone)}" for who, zone in zones.items())
 
 
@@ -71,7 +79,8 @@ async def world(db, db_url):
     await load_world(db, datetime.now(UTC) - timedelta(days=30), period=around(today))
     async with db.transaction() as session:
         await session.execute(
-            update(Person).where(Person.handle == "pia")
+            update(Person)
+            .where(Person.handle == "pia")
             .values(away_until=today + timedelta(days=10))
         )
     return db
@@ -84,7 +93,9 @@ async def test_checkin_send_prompts_everyone_once_whatever_is_run_again(world, d
         assert code == 0, err
         assert "pia: away until" in out and out.count(": sent via slack") == 4
         assert prompts(slack) == expected_prompts()
-        code, out, err = await okrbot("checkin", "send", "--team", "marketing", env=env, cwd=tmp_path)
+        code, out, err = await okrbot(
+            "checkin", "send", "--team", "marketing", env=env, cwd=tmp_path
+        )
         assert code == 0, err
         assert out.count("sent before via slack") == 3  # anna, bob, kenji
         assert prompts(slack) == expected_prompts()
@@ -142,8 +153,9 @@ async def test_digest_post_threads_the_teams_under_the_headline_once(world, db_u
         assert "thread_ts" not in headline
         assert [r["thread_ts"] for r in replies] == [headline["ts"]] * len(replies)
         keys = [r["metadata"]["event_payload"]["key"] for r in replies if "metadata" in r]
-        assert keys == [f"exec_digest/exec/{week('Europe/Copenhagen')}#{s}"
-                        for s in ("company", "marketing")]
+        assert keys == [
+            f"exec_digest/exec/{week('Europe/Copenhagen')}#{s}" for s in ("company", "marketing")
+        ]
         (chart,) = slack.files.values()
         assert chart["content"].startswith(b"\x89PNG") and chart["channels"] == ["C0EXEC"]
         assert len(slack.messages["C0MKT"]) == 1
@@ -161,11 +173,13 @@ async def test_digest_show_prints_without_sending(world, db_url, tmp_path):
         code, out, err = await okrbot("digest", "show", env=env, cwd=tmp_path)
         assert code == 0, err
         assert "Marketing" in out and "MKT-1" in out
-        code, out, err = await okrbot("digest", "show", "--team", "marketing", env=env,
-                                      cwd=tmp_path)
+        code, out, err = await okrbot(
+            "digest", "show", "--team", "marketing", env=env, cwd=tmp_path
+        )
         assert code == 0 and "MKT-1.2" in out
-        code, _, err = await okrbot("digest", "show", "--team", "x", "--exec", env=env,
-                                    cwd=tmp_path)
+        code, _, err = await okrbot(
+            "digest", "show", "--team", "x", "--exec", env=env, cwd=tmp_path
+        )
         assert code == 2
         assert slack.calls_to("chat.postMessage") == []
 

@@ -46,8 +46,13 @@ def make(db, slack, *, name=None, lease=30.0, concurrency=4, max_attempts=8):
     adapter = SlackAdapter(core, slack_client("xoxb-test", slack.url), signing_secret="s")
     store = OutboxStore(db, system_clock, lease_seconds=lease)
     sender = SlackSender(adapter, rate=500, channel_rate=500)
-    worker = DeliveryWorker(store, Senders({"slack": sender}), concurrency=concurrency,
-                            name=name, max_attempts=max_attempts)
+    worker = DeliveryWorker(
+        store,
+        Senders({"slack": sender}),
+        concurrency=concurrency,
+        name=name,
+        max_attempts=max_attempts,
+    )
     _OPEN.append(worker)
     return store, worker
 
@@ -112,10 +117,13 @@ async def test_a_send_whose_worker_died_is_reconciled_not_repeated(db):
         store, worker = make(db, slack, lease=1.0)
         (row_id,) = await store.enqueue([Due("prompt", "anna", this_week())])
         (claimed,) = await store.claim("dead-worker", 1)  # it claimed, sent, and died
-        message = {"event_type": EVENT_TYPE,
-                   "event_payload": {"key": f"prompt/anna/{this_week()}", "part": 0}}
+        message = {
+            "event_type": EVENT_TYPE,
+            "event_payload": {"key": f"prompt/anna/{this_week()}", "part": 0},
+        }
         await slack_client("xoxb-test", slack.url).chat_postMessage(
-            channel="U0ANNA", text="prompt", metadata=message)
+            channel="U0ANNA", text="prompt", metadata=message
+        )
         await asyncio.sleep(1.1)
         (row,) = await worker.deliver([row_id], within=10)
         assert row.state == SENT and row.result["reconciled"] and row.attempts == 2

@@ -30,11 +30,20 @@ from tests.fake_connector import (
 from tests.schedule_world import OKRS, around, load_world
 
 ROSTER = {
-    "29:1anna": {"aadObjectId": "aad-anna", "email": "anna@nordlys.example",
-                 "userPrincipalName": "anna@nordlys.example", "name": "Anna Holm",
-                 "tenantId": "t1"},
-    "29:1bob": {"aadObjectId": "aad-bob", "email": "bob@nordlys.example",
-                "userPrincipalName": "bob@nordlys.example", "name": "Bob Stone", "tenantId": "t1"},
+    "29:1anna": {
+        "aadObjectId": "aad-anna",
+        "email": "anna@nordlys.example",
+        "userPrincipalName": "anna@nordlys.example",
+        "name": "Anna Holm",
+        "tenantId": "t1",
+    },
+    "29:1bob": {
+        "aadObjectId": "aad-bob",
+        "email": "bob@nordlys.example",
+        "userPrincipalName": "bob@nordlys.example",
+        "name": "Bob Stone",
+        "tenantId": "t1",
+    },
 }
 # the same organisation on Teams: no Slack ids, Bob known by AAD id, the digest in a channel
 TEAMS_OKRS = (
@@ -66,15 +75,19 @@ async def world(db):
         core = Core(db, system_clock, metrics)
         teams = TeamsAdapter(core, emulator=True)
         async with TestClient(TestServer(build_app(db, teams, ChartRoutes(db)))) as http:
-            sender = TeamsSender(teams, rate=50, public_url=str(http.make_url("")),
-                                 metrics=metrics)
+            sender = TeamsSender(teams, rate=50, public_url=str(http.make_url("")), metrics=metrics)
             store = OutboxStore(db, system_clock)
-            worker = DeliveryWorker(store, Senders({"teams": sender}),
-                                    digests=digest_source(db, system_clock), metrics=metrics)
+            worker = DeliveryWorker(
+                store,
+                Senders({"teams": sender}),
+                digests=digest_source(db, system_clock),
+                metrics=metrics,
+            )
             w = World(db, connector, http, store, worker, metrics)
             # Anna installs the app: the bot now has her 1:1 conversation and the tenant
-            response = await http.post("/api/messages", json=installation_update_activity(
-                service_url=connector.url))
+            response = await http.post(
+                "/api/messages", json=installation_update_activity(service_url=connector.url)
+            )
             assert response.status in (200, 201)
             yield w
 
@@ -125,8 +138,9 @@ async def test_a_member_the_bot_cannot_reach_fails_as_unreachable(world):
 
 
 async def test_the_exec_digest_is_threaded_under_its_headline_with_the_chart(world):
-    added = conversation_update_activity(service_url=world.connector.url,
-                                         conversation_type="channel")
+    added = conversation_update_activity(
+        service_url=world.connector.url, conversation_type="channel"
+    )
     assert (await world.http.post("/api/messages", json=added)).status in (200, 201)
     week = iso_week(datetime.now(UTC), "Europe/Copenhagen")
     (row,) = await world.deliver(Due("exec_digest", "exec", week))
