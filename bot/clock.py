@@ -19,6 +19,22 @@ def fixed_clock(moment: datetime) -> Clock:
     return lambda: moment
 
 
+class MovableClock:
+    """A clock that stands still until moved (tests): `clock.now = ...` or `clock.advance(...)`."""
+
+    def __init__(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("a clock gives aware datetimes")
+        self.now = moment
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
 def local_date(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 

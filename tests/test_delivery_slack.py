@@ -4,7 +4,6 @@ succeed fail for good with the error kept."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from adapters.slack.app import SlackAdapter, slack_client
 from adapters.slack.outbox import EVENT_TYPE, SlackSender
 from bot.checkin.due import Due
-from bot.clock import system_clock
+from bot.clock import MovableClock, system_clock
 from bot.core import Core
 from scheduler.outbox import FAILED, SENT, OutboxStore
 from scheduler.worker import DeliveryWorker, Senders
@@ -41,10 +40,10 @@ async def _close_senders():
         await _OPEN.pop().senders.close()
 
 
-def make(db, slack, *, name=None, lease=30.0, concurrency=4, max_attempts=8):
-    core = Core(db, system_clock)
+def make(db, slack, *, name=None, lease=30.0, concurrency=4, max_attempts=8, clock=system_clock):
+    core = Core(db, clock)
     adapter = SlackAdapter(core, slack_client("xoxb-test", slack.url), signing_secret="s")
-    store = OutboxStore(db, system_clock, lease_seconds=lease)
+    store = OutboxStore(db, clock, lease_seconds=lease)
     sender = SlackSender(adapter, rate=500, channel_rate=500)
     worker = DeliveryWorker(
         store,
@@ -114,7 +113,8 @@ async def test_a_send_whose_worker_died_is_reconciled_not_repeated(db):
     next worker takes the row over when the lease runs out and finds it in the DM."""
     await load_world(db, datetime.now(UTC) - timedelta(days=30))
     async with FakeSlack(users=SLACK_USERS) as slack:
-        store, worker = make(db, slack, lease=1.0)
+        clock = MovableClock(datetime.now(UTC))
+        store, worker = make(db, slack, lease=1.0, clock=clock)
         (row_id,) = await store.enqueue([Due("prompt", "anna", this_week())])
         (claimed,) = await store.claim("dead-worker", 1)  # it claimed, sent, and died
         message = {
@@ -124,7 +124,7 @@ async def test_a_send_whose_worker_died_is_reconciled_not_repeated(db):
         await slack_client("xoxb-test", slack.url).chat_postMessage(
             channel="U0ANNA", text="prompt", metadata=message
         )
-        await asyncio.sleep(1.1)
+        clock.advance(seconds=1.1)  # the dead worker's lease runs out
         (row,) = await worker.deliver([row_id], within=10)
         assert row.state == SENT and row.result["reconciled"] and row.attempts == 2
         assert parts(slack) == [f"prompt/anna/{this_week()}"]

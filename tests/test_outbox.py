@@ -7,15 +7,10 @@ import asyncio
 from datetime import timedelta
 
 from bot.checkin.due import Due
+from bot.clock import MovableClock
 from scheduler.outbox import FAILED, PENDING, SENDING, SENT, OutboxStore
 
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
+Clock = MovableClock
 
 
 DUES = [Due("prompt", h, "2026-W48") for h in ("anna", "bob", "kenji")]

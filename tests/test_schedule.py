@@ -21,6 +21,7 @@ from bot.checkin.due import (
     next_window,
     scheduled_moment,
 )
+from bot.clock import MovableClock
 from bot.core import Core
 from bot.digest.source import digest_source
 from scheduler.outbox import OutboxStore
@@ -33,12 +34,7 @@ from tests.schedule_world import SLACK_USERS, load_world
 MONDAY_0930 = Schedule("mon", time(9, 30), 24)
 
 
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+Clock = MovableClock
 
 
 def utc(*args) -> datetime:
