@@ -34,7 +34,7 @@ class Policy:
     window: float = 1.0  # seconds of outcomes one decision looks at
     refused_share: float = 0.05  # share of refused sends in a window that means "too fast"
     min_refused: int = 2  # and at least this many (one 429 alone is no limit)
-    alarm_share: float = 0.25  # a share that cuts at once, before the window is over
+    alarm_share: float = 0.25  # a share of the latest sends that cuts before the window ends
     alarm_refused: int = 5
     memory: float = 0.5  # seconds over which the accepted rate is averaged
     burst: float = 0.1  # seconds' worth of tokens that may be spent at once
@@ -59,6 +59,7 @@ class Pace:
     refused: int = 0
     hold_until: float = 0.0  # no change of rate before this moment
     took: float = 0.0  # accepted per second, a moving average over `memory`
+    refusing: float = 0.0  # refused per second, likewise
     took_stamp: float = 0.0
 
 
@@ -94,12 +95,13 @@ def record(
     Retry-After among them)."""
     decay = math.exp(-max(0.0, now - pace.took_stamp) / policy.memory)
     took = pace.took * decay + accepted / policy.memory
-    pace = replace(pace, took=took, took_stamp=now)
+    refusing = pace.refusing * decay + refused / policy.memory
+    pace = replace(pace, took=took, refusing=refusing, took_stamp=now)
     if now < pace.window_start:  # waiting out a cut: these were sent at the old rate
         return pace
     accepted, refused = pace.accepted + accepted, pace.refused + refused
     full = now - pace.window_start >= policy.window
-    if not _too_fast(policy, accepted, refused, full):
+    if not _too_fast(policy, pace, accepted, refused, full):
         if full:
             return replace(pace, window_start=now, accepted=0, refused=0)
         return replace(pace, accepted=accepted, refused=refused)
@@ -121,13 +123,13 @@ def record(
     )
 
 
-def _too_fast(policy: Policy, accepted: int, refused: int, full: bool) -> bool:
-    """Whether a window's refusals are a limit: a real share of a whole window, or most of the
-    sends even before the window is over (a stray 429 is not a limit)."""
-    total = accepted + refused
-    if refused >= policy.alarm_refused and refused >= policy.alarm_share * total:
+def _too_fast(policy: Policy, pace: Pace, accepted: int, refused: int, full: bool) -> bool:
+    """Whether a window's refusals are a limit: a real share of a whole window, or of the
+    latest sends even before the window is over (a stray 429 is not a limit)."""
+    recent = pace.took + pace.refusing
+    if refused >= policy.alarm_refused and pace.refusing >= policy.alarm_share * recent:
         return True
-    return full and refused >= max(policy.min_refused, policy.refused_share * total)
+    return full and refused >= max(policy.min_refused, policy.refused_share * (accepted + refused))
 
 
 def take(pace: Pace, policy: Policy, want: int) -> tuple[Pace, int, float]:
