@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     slack_channel_rate: float = Field(1.0, gt=0, alias="OKRBOT_SLACK_CHANNEL_RATE")
     teams_rate: float | None = Field(None, gt=0, alias="OKRBOT_TEAMS_RATE")
     delivery_concurrency: int = Field(32, ge=1, alias="OKRBOT_DELIVERY_CONCURRENCY")
+    # the CLI stops delivering after this many seconds in which no message was finished
+    delivery_stall: float = Field(120.0, gt=0, alias="OKRBOT_DELIVERY_STALL")
 
     @property
     def slack_configured(self) -> bool:
