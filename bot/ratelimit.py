@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -88,6 +89,8 @@ class AdaptivePacer:
         self.scope, self.policy, self.shared, self.timer = scope, policy, shared, timer
         self._pace: Pace | None = None
         self._tokens = 0
+        self._granted_at = 0.0
+        self._logged = self.policy.clamp(self.policy.start)
         self._waiting = 0
         self._outcomes = [0, 0, 0.0]  # accepted, refused, longest Retry-After
         self._lock = asyncio.Lock()
@@ -109,8 +112,12 @@ class AdaptivePacer:
         self._waiting += 1
         try:
             async with self._lock:  # first come, first served
+                if self._tokens and self.timer() - self._granted_at > 2 * self.policy.burst:
+                    self._tokens = 0  # tokens kept unused would add up to a burst: let them go
                 while self._tokens < 1:
-                    wait = await self._exchange(self._waiting)
+                    # a batch at a time, so that an exchange serves many sends
+                    batch = math.floor(self.policy.burst_tokens(self.rate))
+                    wait = await self._exchange(max(self._waiting, batch))
                     if self._tokens < 1:
                         await asyncio.sleep(min(max(wait, 0.002), 0.25))
                 self._tokens -= 1
@@ -146,11 +153,13 @@ class AdaptivePacer:
                     self._warned = True
         if result is None:
             _, _, result = change(asdict(self._pace) if self._pace is not None else None)
-        before = self.rate
         self._pace, granted, wait = result
-        if abs(self._pace.rate - before) >= max(1.0, 0.2 * before):
-            log.info("pace of %s: %.1f messages/s", self.scope, self._pace.rate)
+        if abs(self._pace.rate - self._logged) >= max(1.0, 0.2 * self._logged):
+            self._logged = self._pace.rate
+            log.info("pace of %s: %.1f messages/s", self.scope, self._logged)
         self._tokens += granted
+        if granted:
+            self._granted_at = now
         return wait
 
 
@@ -179,6 +188,10 @@ class Pacers:
 
     def rates(self) -> dict[str, float]:
         return {key: pacer.rate for key, pacer in self._pacers.items()}
+
+    def total(self) -> float | None:
+        """Messages per second over every scope in use (None before the first send)."""
+        return sum(self.rates().values()) if self._pacers else None
 
     async def flush(self) -> None:
         for pacer in self._pacers.values():
