@@ -79,7 +79,8 @@ class BarProgress:
         )
         if p.done:
             self.close()
-            self.console.print(f"delivered in {p.seconds:.0f} s: {describe(p, self.pace())}")
+            line = f"delivered in {p.seconds:.0f} s: {describe(p, self.pace())}"
+            self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         if self.task is not None:
