@@ -29,11 +29,13 @@ class Settings(BaseSettings):
     api_token: str | None = Field(None, alias="OKRBOT_API_TOKEN")
     raw_reply_days: int = Field(365, ge=1, alias="OKRBOT_RAW_REPLY_DAYS")
     log_format: str = Field("text", pattern="^(text|json)$", alias="OKRBOT_LOG_FORMAT")
-    # outbound delivery: messages per second per platform, and sends in flight at once
-    slack_rate: float = Field(5.0, gt=0, alias="OKRBOT_SLACK_RATE")
+    # outbound delivery: the pace adapts to each platform; a rate set here is its ceiling
+    slack_rate: float | None = Field(None, gt=0, alias="OKRBOT_SLACK_RATE")
     slack_channel_rate: float = Field(1.0, gt=0, alias="OKRBOT_SLACK_CHANNEL_RATE")
-    teams_rate: float = Field(50.0, gt=0, alias="OKRBOT_TEAMS_RATE")
-    delivery_concurrency: int = Field(8, ge=1, alias="OKRBOT_DELIVERY_CONCURRENCY")
+    teams_rate: float | None = Field(None, gt=0, alias="OKRBOT_TEAMS_RATE")
+    delivery_concurrency: int = Field(32, ge=1, alias="OKRBOT_DELIVERY_CONCURRENCY")
+    # the CLI stops delivering after this many seconds in which no message was finished
+    delivery_stall: float = Field(120.0, gt=0, alias="OKRBOT_DELIVERY_STALL")
 
     @property
     def slack_configured(self) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
@@ -30,6 +32,10 @@ from storage.models import Outbox, Person
 log = logging.getLogger("okrbot.delivery")
 MAX_ATTEMPTS = 16  # failed sends with an unknown outcome: about an hour and a half of retries
 BACKOFF_CAP = 600.0
+STALL_SECONDS = 120.0  # a CLI round stops when no message was finished for this long
+PROGRESS_EVERY = 0.5  # seconds between two reports of how a round stands
+RATE_SPAN = 5.0  # seconds of finished sends the current rate is measured over
+AHEAD_SECONDS = 1.0  # rows in flight: about this many seconds of sending at the pace
 
 # (kind, target) -> (channel, the digest's parts), or None when there is nothing to post
 DigestSource = Callable[[str, str], Awaitable[tuple[str, DigestParts] | None]]
@@ -61,6 +67,50 @@ class Senders:
         return self.by_platform.get("slack"), channel
 
 
+@dataclass(frozen=True)
+class RoundProgress:
+    """How a CLI round stands: its rows sent, failed for good, and still waiting."""
+
+    total: int
+    sent: int
+    failed: int
+    seconds: float  # since the round began
+    rate: float  # messages sent per second lately
+    done: bool = False  # the round is over (this is the last report)
+
+    @property
+    def waiting(self) -> int:
+        return self.total - self.sent - self.failed
+
+
+class _Tracker:
+    """Counts a round's finished rows, notes when the last one finished, and reports."""
+
+    def __init__(self, total: int, started: float, report) -> None:
+        self.total, self.started, self.report = total, started, report
+        self.moved = started  # when a row was last finished
+        self._finished = 0
+        self._told = -math.inf
+        self._sent_at: deque[tuple[float, int]] = deque([(started, 0)])
+
+    def tell(self, final: dict[int, str], now: float) -> None:
+        done = now == math.inf
+        now = time.monotonic() if done else now
+        if len(final) > self._finished:
+            self._finished, self.moved = len(final), now
+        if self.report is None or (not done and now - self._told < PROGRESS_EVERY):
+            return
+        self._told = now
+        sent = sum(1 for state in final.values() if state == SENT)
+        self._sent_at.append((now, sent))
+        while len(self._sent_at) > 2 and now - self._sent_at[1][0] >= RATE_SPAN:
+            self._sent_at.popleft()
+        since, before = self._sent_at[0]
+        rate = (sent - before) / (now - since) if now > since else 0.0
+        failed = len(final) - sent
+        self.report(RoundProgress(self.total, sent, failed, now - self.started, rate, done))
+
+
 def backoff(attempts: int) -> float:
     return min(2.0 ** max(attempts - 1, 0), BACKOFF_CAP)
 
@@ -76,7 +126,11 @@ class DeliveryWorker:
         max_attempts: int = MAX_ATTEMPTS,
         metrics=None,
         name: str | None = None,
+        pace: Callable[[], float | None] | None = None,
     ) -> None:
+        """`pace`: the messages per second the platforms take now (None: not known yet); rows
+        are claimed only about a second of sending ahead of it, so that a round that ends or a
+        process that dies leaves few rows claimed but not sent."""
         self.store = store
         self.senders = senders
         self.digests = digests
@@ -84,6 +138,7 @@ class DeliveryWorker:
         self.max_attempts = max_attempts
         self.metrics = metrics
         self.name = name or worker_name()
+        self.pace = pace
         self._inflight: dict[int, asyncio.Task] = {}
         self._wake = asyncio.Event()
 
@@ -91,9 +146,18 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    def room(self) -> int:
+        """How many more rows may be in flight: up to `concurrency`, and about a second's
+        worth at the current pace."""
+        limit = self.concurrency
+        rate = self.pace() if self.pace is not None else None
+        if rate is not None:
+            limit = min(limit, max(2, math.ceil(rate * AHEAD_SECONDS)))
+        return limit - len(self._inflight)
+
     async def pump(self, ids: Collection[int] | None = None) -> int:
         """Claim what fits in the free slots and start sending it; returns how many."""
-        free = self.concurrency - len(self._inflight)
+        free = self.room()
         rows = await self.store.claim(self.name, free, ids=ids)
         for row in rows:
             task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
@@ -116,23 +180,36 @@ class DeliveryWorker:
             await self.finish()
             renewing.cancel()
 
-    async def deliver(self, ids: Collection[int], *, within: float = 60.0) -> list[Outbox]:
-        """Deliver these rows now (the CLI): retries as they come due, for up to `within`
-        seconds; rows another process is sending are waited for. Returns the rows as left.
+    async def deliver(
+        self,
+        ids: Collection[int],
+        *,
+        within: float | None = None,
+        stall: float = STALL_SECONDS,
+        progress: Callable[[RoundProgress], None] | None = None,
+    ) -> list[Outbox]:
+        """Deliver these rows now (the CLI), with retries as they come due, until every one is
+        sent or failed for good, or no row was finished for `stall` seconds, or `within`
+        seconds have passed (when given); rows another process is sending are waited for.
+        `progress` is told how the round stands about twice a second. Returns the rows as
+        left.
 
         Claims go through a window of the rows not known to be finished, so that a round of
         thousands costs small claims; rows another process holds are passed over until the
         next look at the database."""
         wanted = sorted(set(ids))
-        final: set[int] = set()  # sent or failed for good
+        final: dict[int, str] = {}  # sent or failed for good
         elsewhere: set[int] = set()  # not claimable just now (another process, or waiting)
         window = max(4 * self.concurrency, 32)
-        deadline = time.monotonic() + within
+        started = time.monotonic()
+        deadline = started + within if within is not None else math.inf
+        tracker = _Tracker(len(wanted), started, progress)
         stop = asyncio.Event()
         renewing = asyncio.create_task(self._renew_leases(stop))
         try:
-            while time.monotonic() < deadline:
-                free = self.concurrency - len(self._inflight)
+            while (now := time.monotonic()) < deadline and now - tracker.moved < stall:
+                tracker.tell(final, now)
+                free = self.room()
                 candidates = [
                     i
                     for i in wanted
@@ -153,7 +230,7 @@ class DeliveryWorker:
                 if any(i not in final and i not in elsewhere for i in wanted):
                     continue  # more to claim
                 states = await self.store.states([i for i in wanted if i not in final])
-                final.update(i for i, state in states.items() if state in (SENT, FAILED))
+                final.update((i, state) for i, state in states.items() if state in (SENT, FAILED))
                 elsewhere.clear()
                 if len(final) == len(wanted):
                     break
@@ -166,7 +243,9 @@ class DeliveryWorker:
             await self.finish()
             stop.set()
             renewing.cancel()
-        return await self.store.rows(wanted)
+        rows = await self.store.rows(wanted)
+        tracker.tell({r.id: r.state for r in rows if r.state in (SENT, FAILED)}, math.inf)
+        return rows
 
     async def drain(self) -> None:
         """Send everything claimable now, until nothing is (what the server's loop does over
@@ -198,8 +277,9 @@ class DeliveryWorker:
                 log.exception("renewing outbox leases failed")
 
     # -- one row -------------------------------------------------------------------------------
-    async def _deliver(self, row: Outbox) -> int | None:
-        """Send one row; returns its id when it is finished (sent or failed for good)."""
+    async def _deliver(self, row: Outbox) -> tuple[int, str] | None:
+        """Send one row; returns its id and state when it is finished (sent or failed for
+        good)."""
         platform = row.platform
         try:
             platform, result = await self._send(row)
@@ -220,7 +300,7 @@ class DeliveryWorker:
                 self._count("prompt_sent", platform, row.kind)
             else:
                 log.warning("%s was sent but its claim had passed to another worker", key_of(row))
-            return row.id
+            return row.id, SENT
         return None
 
     async def _send(self, row: Outbox) -> tuple[str | None, dict]:
@@ -263,7 +343,7 @@ class DeliveryWorker:
         )
         return sender.platform, result
 
-    async def _again(self, row, delay, error, uncertain, platform) -> int | None:
+    async def _again(self, row, delay, error, uncertain, platform) -> tuple[int, str] | None:
         if row.attempts >= self.max_attempts:
             return await self._fail(
                 row, f"gave up after {row.attempts} attempts: {error}", platform
@@ -280,11 +360,11 @@ class DeliveryWorker:
         )
         return None
 
-    async def _fail(self, row, error, platform) -> int:
+    async def _fail(self, row, error, platform) -> tuple[int, str]:
         log.error("%s failed for good: %s", key_of(row), error)
         await self.store.failed(row, error=error, platform=platform)
         self._count("prompt_failed", platform or "none", row.kind)
-        return row.id
+        return row.id, FAILED
 
     def _count(self, name: str, platform: str | None, kind: str) -> None:
         if self.metrics is not None:

@@ -262,3 +262,18 @@ class SeenRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     seen_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+
+
+class SendPace(SQLModel, table=True):
+    """The pace learned for one platform scope (a Slack workspace, a Teams tenant), shared by
+    every process on this database so that together they stay within the platform's limit:
+    the rate, and the token bucket and recent outcomes it is decided from
+    (`adapters.pace_policy`)."""
+
+    __tablename__ = "send_pace"
+
+    scope: str = Field(primary_key=True)  # "slack:T0123", "teams:<tenant id>"
+    rate: float = Field(sa_type=Float)  # messages per second, as last decided
+    state: dict = Field(sa_column=Column(JSON, nullable=False))
+    version: int = 0  # every change is conditional on the version read (compare and set)
+    updated_at: datetime = _ts(nullable=False)

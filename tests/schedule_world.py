@@ -67,3 +67,34 @@ async def load_world(db, imported_at: datetime, text: str = OKRS, period: str | 
     doc = parse_okr_text(text, "okrs.yaml")
     async with db.transaction() as session:
         await import_document(session, doc, now=imported_at)
+
+
+def crowd(members: int, period: str) -> str:
+    """An OKR file of `members` people in teams of 100, each owning one key result of their
+    team's objective, Slack user ids U000000, U000001, ... (for load: tests and bench)."""
+    lines = [
+        "organization: Crowd",
+        f"period: {period}",
+        "timezone: Europe/Copenhagen",
+        "locale: en",
+        "people:",
+    ]
+    lines += [f"  - {{id: p{n}, name: Person {n}, slack: U{n:06d}}}" for n in range(members)]
+    teams = [range(t, min(members, t + 100)) for t in range(0, members, 100)]
+    lines.append("teams:")
+    for t, people in enumerate(teams):
+        ids = ", ".join(f"p{n}" for n in people)
+        lines.append(f"  - {{slug: t{t}, name: Team {t}, members: [{ids}]}}")
+    lines.append("objectives:")
+    for t, people in enumerate(teams):
+        lines += [
+            f"  - id: O{t}",
+            f"    team: t{t}",
+            f"    title: Objective {t}",
+            "    key_results:",
+        ]
+        lines += [
+            f"      - {{id: KR{n}, title: Result {n}, start: 0, target: 10, owner: p{n}}}"
+            for n in people
+        ]
+    return "\n".join(lines) + "\n"

@@ -6,15 +6,17 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
+from storage.db import Database, upgrade
 from storage.models import Outbox, Person
 from tests.fake_slack import FakeSlack
-from tests.schedule_world import SLACK_USERS, around, load_world
+from tests.schedule_world import SLACK_USERS, around, crowd, load_world
 
 OKRBOT = str(Path(sys.executable).with_name("okrbot"))
 PEOPLE = ("ceo", "anna", "bob", "kenji")  # pia is away
@@ -186,3 +188,68 @@ async def test_digest_show_prints_without_sending(world, db_url, tmp_path):
 
 def test_today_is_inside_the_world_period():
     assert around(date(2026, 11, 22)) == "2026-09-23..2027-05-21"
+
+
+@pytest.fixture
+async def crowd_db(tmp_path):
+    """A SQLite file with `crowd(65)`: more prompts than a workspace allowing one post per
+    second takes in a minute."""
+    url = f"sqlite:///{tmp_path / 'crowd.db'}"
+    upgrade(url)
+    db = Database(url)
+    today = datetime.now(UTC).date()
+    await load_world(db, datetime.now(UTC) - timedelta(days=1), crowd(65, around(today)))
+    await db.dispose()
+    return url
+
+
+async def test_a_round_runs_past_a_minute_while_it_makes_progress(crowd_db, tmp_path):
+    """Slack takes one post per second here (and says so only with 429s): the round takes
+    over a minute, goes on to the end because it keeps progressing, prompts everyone once,
+    and says how it stands every few seconds (plain lines: stderr is not a terminal)."""
+    async with FakeSlack(users={}, post_rate=1) as slack:
+        env = env_for(crowd_db, slack, tmp_path)
+        env.pop("OKRBOT_SLACK_RATE")  # default settings: no ceiling
+        started = time.monotonic()
+        code, out, err = await okrbot("checkin", "send", env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert time.monotonic() - started > 60
+        keys = [k for k in prompts_in(slack, "DU")]
+        assert len(keys) == len(set(keys)) == 65 and out.count(": sent via slack") == 65
+        lines = [x for x in err.splitlines() if x.startswith("delivering: ")]
+        assert len(lines) >= 8, err
+        assert all(" sent, 0 failed, " in x and " waiting of 65; " in x for x in lines)
+        assert "messages/s (pace slack " in lines[-1]
+        (last,) = [x for x in err.splitlines() if x.startswith("delivered in ")]
+        assert "65 sent, 0 failed, 0 waiting of 65" in last
+
+
+async def test_a_round_that_stops_progressing_ends_after_the_stall_bound(world, db_url, tmp_path):
+    async with FakeSlack(users=SLACK_USERS) as slack:
+        slack.fail("chat.postMessage", status=429, retry_after=30, times=100)
+        env = env_for(db_url, slack, tmp_path) | {"OKRBOT_DELIVERY_STALL": "3"}
+        started = time.monotonic()
+        code, out, err = await okrbot("checkin", "send", env=env, cwd=tmp_path)
+        assert code == 1 and time.monotonic() - started < 25  # not the 30 s Retry-After
+        stuck = [x for x in err.splitlines() if "not delivered yet (rate limited" in x]
+        assert len(stuck) == 4 and prompts(slack) == []
+        assert "0 sent, 0 failed, 4 waiting of 4" in err
+
+
+async def test_wait_caps_a_round_that_is_still_progressing(crowd_db, tmp_path):
+    async with FakeSlack(users={}, post_rate=1) as slack:
+        env = env_for(crowd_db, slack, tmp_path)
+        started = time.monotonic()
+        code, out, err = await okrbot("checkin", "send", "--wait", "3", env=env, cwd=tmp_path)
+        assert code == 1 and time.monotonic() - started < 20
+        sent = out.count(": sent via slack")
+        assert 1 <= sent <= 10 and err.count("not delivered yet") == 65 - sent
+        assert len(prompts_in(slack, "DU")) == sent
+
+
+def prompts_in(slack: FakeSlack, prefix: str) -> list[str]:
+    keys = []
+    for channel, messages in slack.messages.items():
+        if channel.startswith(prefix):
+            keys += [m["metadata"]["event_payload"]["key"] for m in messages if "metadata" in m]
+    return keys

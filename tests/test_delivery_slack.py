@@ -16,7 +16,7 @@ from bot.core import Core
 from scheduler.outbox import FAILED, SENT, OutboxStore
 from scheduler.worker import DeliveryWorker, Senders
 from tests.fake_slack import FakeSlack
-from tests.schedule_world import SLACK_USERS, load_world
+from tests.schedule_world import SLACK_USERS, around, crowd, load_world
 
 PEOPLE = ("ceo", "anna", "bob", "kenji", "pia")
 
@@ -40,11 +40,14 @@ async def _close_senders():
         await _OPEN.pop().senders.close()
 
 
-def make(db, slack, *, name=None, lease=30.0, concurrency=4, max_attempts=8, clock=system_clock):
+def make(
+    db, slack, *, name=None, lease=30.0, concurrency=4, max_attempts=8, pacers=None, clock=None
+):
+    clock = clock or system_clock
     core = Core(db, clock)
     adapter = SlackAdapter(core, slack_client("xoxb-test", slack.url), signing_secret="s")
     store = OutboxStore(db, clock, lease_seconds=lease)
-    sender = SlackSender(adapter, rate=500, channel_rate=500)
+    sender = SlackSender(adapter, pacers=pacers, channel_rate=500)
     worker = DeliveryWorker(
         store,
         Senders({"slack": sender}),
@@ -156,3 +159,46 @@ async def test_rate_limits_never_use_up_the_attempts_but_server_errors_do(db):
         slack.fail("chat.postMessage", status=503, times=3)
         (row,) = await worker.deliver(await store.enqueue([Due("prompt", "bob", this_week())]))
         assert row.state == FAILED and row.last_error.startswith("gave up after 2 attempts")
+
+
+async def _crowd_round(db, slack, members: int, pacers):
+    await load_world(db, datetime.now(UTC) - timedelta(days=1), crowd(members, around(
+        datetime.now(UTC).date())))  # fmt: skip
+    store, worker = make(db, slack, concurrency=16, pacers=pacers)
+    ids = await store.enqueue([Due("prompt", f"p{n}", this_week()) for n in range(members)])
+    rows = await worker.deliver(ids, within=60)
+    assert {r.state for r in rows} == {SENT}
+    keys = parts(slack, "DU")
+    assert len(keys) == len(set(keys)) == members  # each prompt exactly once
+    return [c.at for c in slack.calls_to("chat.postMessage") if c.ok]
+
+
+def _busiest_second(moments: list[float]) -> int:
+    return max(sum(1 for m in moments if start <= m < start + 1) for start in moments)
+
+
+async def test_at_default_settings_the_pace_finds_the_workspace_limit(db):
+    """Slack allows 30 posts per second here and says so only with 429s: the pace starts at
+    its safe rate, rises while Slack accepts, and settles near the limit after the 429s."""
+    from adapters.pace_policy import Policy
+    from adapters.pacing import Pacers
+    from storage.pace import PaceStore
+
+    pacers = Pacers({"slack": Policy()}, shared=PaceStore(db))
+    async with FakeSlack(users={}, post_rate=30) as slack:
+        accepted = await _crowd_round(db, slack, 200, pacers)
+        assert slack.rate_limited > 0  # it found the limit by going past it...
+        assert slack.rate_limited < 0.6 * len(accepted)  # ...and did not keep hammering it
+        (rate,) = (await PaceStore(db).rates()).values()
+        assert Policy().start < rate < 60  # above the safe start, near the limit
+        assert _busiest_second(accepted) >= 25
+
+
+async def test_a_configured_rate_is_the_ceiling_of_the_pace(db):
+    from adapters.pace_policy import Policy
+    from adapters.pacing import Pacers
+
+    async with FakeSlack(users={}) as slack:
+        accepted = await _crowd_round(db, slack, 40, Pacers({"slack": Policy(ceiling=8)}))
+        assert _busiest_second(accepted) <= 8 + 1  # the rate and a burst of one
+        assert max(accepted) - min(accepted) >= (40 - 2) / 8

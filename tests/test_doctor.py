@@ -252,7 +252,7 @@ async def test_all_well_exits_0_with_every_section(world, db_url, tmp_path):
         assert f"ok    Slack scopes: all {len(DEFAULT_SCOPES)} bot scopes granted" in out
         assert "warn  Messages tab: no DM reply has arrived" in out
         assert "ok    Teams: not configured (no MICROSOFT_APP_ID): /api/messages is not" in out
-        assert "ok    migrations: up to date (0004)" in out
+        assert "ok    migrations: up to date (0005)" in out
         assert "ok    next prompts: 4 people:" in out and "away until" in out
         assert "exec to C0EXEC: " in out and "marketing to C0MKT: " in out
         assert out.rstrip().endswith("1 warning, 13 ok: nothing is broken.")
@@ -335,16 +335,16 @@ async def test_an_empty_then_old_then_unimported_database_says_what_to_do(db_url
         "FAIL  migrations: the database has no tables yet",  # PostgreSQL
     )
     assert not (tmp_path / "okrbot.db").exists()  # doctor did not create it
-    upgrade(db_url, "0003")
+    upgrade(db_url, "0004")
     code, out, err = await doctor(env_for(db_url), tmp_path)
     assert code == 1, out + err
     (line,) = lines_of(out, "FAIL")
-    assert line.endswith(": 1 pending: 0004 signed requests already taken (the Slack replay guard)")
+    assert line.endswith(": 1 pending: 0005 the shared pace of sends per platform scope")
     assert "fix: run `okrbot db upgrade`" in out
     assert "People" not in out and "ok    Slack: not configured (no SLACK_BOT_TOKEN)" in out
     engine = create_engine(sync_url(db_url))  # doctor did not migrate
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     engine.dispose()
     upgrade(db_url)
     code, out, _ = await doctor(env_for(db_url), tmp_path)

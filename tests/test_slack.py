@@ -311,6 +311,31 @@ async def test_a_429_storm_is_retried_to_success(world):
     assert [c.status for c in world.slack.calls_to("chat.postMessage")] == [429, 429, 429, 200]
 
 
+async def test_a_post_whose_connection_was_lost_is_not_sent_again_blindly():
+    """Slack has no idempotency key: after a dropped connection the message may be stored
+    already, so the interactive client does not repeat a post; reads are still retried."""
+    from slack_sdk.errors import SlackApiError
+
+    async with FakeSlack(users=USERS) as slack:
+        client = slack_client("xoxb-test", slack.url)
+        slack.fail("chat.postMessage", disconnect=True, accepted=True)
+        with pytest.raises(Exception) as raised:
+            await client.chat_postMessage(channel="U0ANNA", text="Hi")
+        assert not isinstance(raised.value, SlackApiError)
+        assert len(slack.calls_to("chat.postMessage")) == 1
+        assert len(slack.messages["DU0ANNA"]) == 1
+        slack.fail("chat.postMessage", status=503, times=1)
+        with pytest.raises(SlackApiError):
+            await client.chat_postMessage(channel="U0ANNA", text="Hi again")
+        assert len(slack.calls_to("chat.postMessage")) == 2
+        slack.fail("users.info", disconnect=True)
+        user = await client.users_info(user="U0ANNA")
+        assert user["user"]["id"] == "U0ANNA" and len(slack.calls_to("users.info")) == 2
+        slack.fail("chat.postMessage", status=429, retry_after=1)
+        await client.chat_postMessage(channel="U0ANNA", text="after a 429")
+        assert [c.status for c in slack.calls_to("chat.postMessage")][-2:] == [429, 200]
+
+
 def test_settings_are_checked_at_start():
     with pytest.raises(SlackConfigError, match="xoxb"):
         check_settings("nope", "secret", None)

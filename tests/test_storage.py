@@ -26,7 +26,7 @@ def test_migrations_create_exactly_the_tables_of_the_models(db_url):
     finally:
         engine.dispose()
     assert diff == []
-    assert version == "0004"
+    assert version == "0005"
 
 
 async def test_timestamps_come_back_as_aware_utc(db):

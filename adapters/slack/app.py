@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -52,16 +53,54 @@ class SlackConfigError(Exception):
     """Slack settings that cannot work: one line, said at start."""
 
 
+# Methods that post something new: Slack has no idempotency key, so after a lost connection or a
+# 5xx the message may be there already. They are retried only after a 429 (never accepted).
+POSTING_METHODS = frozenset(
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "chat.scheduleMessage",
+        "chat.meMessage",
+        "files.completeUploadExternal",
+    }
+)
+
+
+def _method_of(request: HttpRequest) -> str:
+    return request.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+class _ReadsOnly:
+    """Retries of a handler for unknown outcomes, kept to methods that do not post."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if _method_of(request) in POSTING_METHODS:
+            return False
+        return await super()._can_retry_async(  # type: ignore[misc]
+            state=state, request=request, response=response, error=error
+        )
+
+
+class _ConnectionRetries(_ReadsOnly, AsyncConnectionErrorRetryHandler):
+    pass
+
+
+class _ServerErrorRetries(_ReadsOnly, AsyncServerErrorRetryHandler):
+    pass
+
+
 def slack_client(token: str, api_url: str) -> AsyncWebClient:
-    """The one Web API client: rate limits (429) and server errors are retried."""
+    """The one Web API client of the interactive side: rate limits (429) are retried; lost
+    connections and server errors only for calls that post nothing (SPEC §8: a message whose
+    outcome is unknown is never sent again blindly)."""
     base_url = api_url if api_url.endswith("/") else api_url + "/"
     return AsyncWebClient(
         token=token,
         base_url=base_url,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            _ConnectionRetries(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
+            _ServerErrorRetries(max_retry_count=2),
         ],
     )
 

@@ -5,6 +5,10 @@ Every message carries its outbox key in message `metadata`. A send whose outcome
 history (`include_all_metadata`) before anything is sent again: if Slack has it, it counts as
 sent. Outbox sends use a client without slack_sdk's retry handlers, which would re-send after a
 5xx without that check; the worker retries instead (SPEC §8).
+
+Posts are paced by the workspace's adaptive pace (shared with the other processes on the
+database), which learns Slack's limit from its answers: each accepted post and each 429 is
+reported to it. The per-channel limit stays a fixed rate.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.pacing import KeyedRateLimiter, RateLimiter
+from adapters.pace_policy import Policy
+from adapters.pacing import AdaptivePacer, KeyedRateLimiter, Pacers
 from adapters.slack.app import SlackAdapter
 from adapters.slack.blocks import fallback_text, message_blocks
 from bot.checkin.views import as_reminder
@@ -62,10 +67,13 @@ class SlackSender:
         self,
         slack: SlackAdapter,
         *,
-        rate: float,
+        pacers: Pacers | None = None,
+        rate: float | None = None,
         channel_rate: float = 1.0,
         clock=None,
     ) -> None:
+        """`pacers`: the paces shared by this process's senders (by default its own, with
+        `rate` as the ceiling)."""
         self.slack = slack
         self.core = slack.core
         self.clock = clock or slack.core.clock
@@ -78,8 +86,9 @@ class SlackSender:
             timeout=30,
             retry_handlers=[],  # not even the default one for lost connections
         )
-        self.workspace = RateLimiter(rate)
+        self.pacers = pacers or Pacers({self.platform: Policy(ceiling=rate)})
         self.channels = KeyedRateLimiter(channel_rate)
+        self._workspace: str | None = None
 
     async def open(self) -> None:
         if self._session is None:
@@ -89,10 +98,18 @@ class SlackSender:
             self.client.session = self._session
 
     async def close(self) -> None:
+        await self.pacers.flush()
         if self._session is not None:
             await self._session.close()
             self._session = None
             self.client.session = None
+
+    async def pace(self) -> AdaptivePacer:
+        """The pace of this token's workspace (its team id, asked of Slack once)."""
+        if self._workspace is None:
+            response = await self._call(self.client.auth_test)
+            self._workspace = response.get("team_id") or "workspace"
+        return self.pacers.get(self.platform, self._workspace)
 
     async def reaches(self, person: Person) -> bool:
         return await self.slack.slack_id(person) is not None
@@ -166,7 +183,7 @@ class SlackSender:
         """The chart into the digest's thread (Slack's external upload). The text stands on
         its own: a failed upload is logged, not retried."""
         try:
-            await self.workspace.acquire()
+            await (await self.pace()).acquire()
             response = await self.client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread_ts,
@@ -187,18 +204,24 @@ class SlackSender:
         """One message (a long one continues in its thread); the first part carries the key.
         Returns its ts and the channel Slack put it in."""
         first, where = None, channel
+        pace = await self.pace()
         for n, blocks in enumerate(message_blocks(message)):
-            await self.workspace.acquire()
             await self.channels.acquire(channel)
+            await pace.acquire()
             metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": key, "part": n}}
-            response = await self._call(
-                self.client.chat_postMessage,
-                channel=channel,
-                blocks=blocks,
-                text=fallback_text(message),
-                thread_ts=thread_ts or first,
-                metadata=metadata,
-            )
+            try:
+                response = await self._call(
+                    self.client.chat_postMessage,
+                    channel=channel,
+                    blocks=blocks,
+                    text=fallback_text(message),
+                    thread_ts=thread_ts or first,
+                    metadata=metadata,
+                )
+            except RateLimited as exc:
+                pace.refused(exc.retry_after)
+                raise
+            pace.accepted()
             first = first or response["ts"]
             where = response.get("channel") or where
         return first, where

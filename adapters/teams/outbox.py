@@ -4,6 +4,9 @@ A bot cannot read a Teams chat's history, so a send whose outcome is unknown (a 
 connection, a worker that died mid-send) is sent again, logged and counted as a possible
 duplicate: the one exception to exactly once (SPEC §8). A 429 was not accepted and is simply
 retried after its Retry-After; a connector 403/404 fails for good.
+
+Sends are paced by the adaptive pace of the conversation's tenant (shared with the other
+processes on the database), told of every accepted send and every 429.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from botbuilder.schema import (
 from botframework.connector.models import ErrorResponseException
 
 from adapters.charts import store_chart
-from adapters.pacing import RateLimiter
+from adapters.pace_policy import Policy
+from adapters.pacing import AdaptivePacer, Pacers
 from adapters.teams.app import TeamsAdapter, card_activity
 from adapters.teams.cards import message_cards, prompt_cards
 from bot.checkin.views import OPEN_FORM, as_reminder
@@ -44,11 +48,19 @@ class TeamsSender:
     platform = PLATFORM
 
     def __init__(
-        self, teams: TeamsAdapter, *, rate: float, public_url: str | None = None, metrics=None
+        self,
+        teams: TeamsAdapter,
+        *,
+        pacers: Pacers | None = None,
+        rate: float | None = None,
+        public_url: str | None = None,
+        metrics=None,
     ) -> None:
+        """`pacers`: the paces shared by this process's senders (by default its own, with
+        `rate` as the ceiling)."""
         self.teams = teams
         self.core = teams.core
-        self.limiter = RateLimiter(rate)
+        self.pacers = pacers or Pacers({PLATFORM: Policy(ceiling=rate)})
         self.public_url = public_url.rstrip("/") if public_url else None
         self.metrics = metrics
 
@@ -92,9 +104,10 @@ class TeamsSender:
             members=[ChannelAccount(id=person.teams_aad_id)],
             channel_data={"tenant": {"id": tenant}} if tenant else None,
         )
-        deliver, ids, failures = self._deliverer(activities)
+        pace = self._pace(tenant)
+        deliver, ids, failures = self._deliverer(activities, pace)
         try:
-            await self.limiter.acquire()
+            await pace.acquire()
             await self.teams.adapter.create_conversation(
                 self.teams.app_id, deliver, parameters, "msteams", seen.service_url
             )
@@ -154,8 +167,15 @@ class TeamsSender:
         return progress
 
     # -- the Bot Connector ---------------------------------------------------------------------
+    async def close(self) -> None:
+        await self.pacers.flush()
+
+    def _pace(self, tenant: str | None) -> AdaptivePacer:
+        return self.pacers.get(PLATFORM, tenant or "tenant")
+
     async def _send(self, reference: ConversationReference, activities: list[Activity]):
-        deliver, ids, failures = self._deliverer(activities)
+        tenant = getattr(reference.conversation, "tenant_id", None)
+        deliver, ids, failures = self._deliverer(activities, self._pace(tenant))
         try:
             await self.teams.adapter.continue_conversation(reference, deliver, self.teams.app_id)
         except Exception as exc:
@@ -164,7 +184,7 @@ class TeamsSender:
             raise _classify(failures[0]) from failures[0]
         return ids
 
-    def _deliverer(self, activities: list[Activity]):
+    def _deliverer(self, activities: list[Activity], pace: AdaptivePacer):
         """The turn logic of a proactive send. Its errors are kept for the caller: inside a
         turn botbuilder would hand them to the turn-error handler, which answers the chat."""
         ids: list[str] = []
@@ -174,10 +194,13 @@ class TeamsSender:
             context.activity.id = None  # new messages, not replies to a turn
             try:
                 for activity in activities:
-                    await self.limiter.acquire()
+                    await pace.acquire()
                     response = await context.send_activity(activity)
+                    pace.accepted()
                     ids.append(getattr(response, "id", None))
             except Exception as exc:
+                if isinstance(error := _classify(exc), RateLimited):
+                    pace.refused(error.retry_after)
                 failures.append(exc)
 
         return deliver, ids, failures

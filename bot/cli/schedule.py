@@ -2,9 +2,11 @@
 `okrbot serve`: the outbox, the senders of the configured platforms, the worker.
 
 Both commands enqueue first (idempotent: the outbox key is kind, target, period), then deliver
-in this process with retries for up to a minute (SPEC §8). Exit 0 when everything was
-delivered, 1 when something failed for good or is still waiting (each named on stderr; the
-outbox keeps it for the server's worker).
+in this process with retries for as long as the round makes progress: until every message is
+sent or failed for good, or none was finished for `OKRBOT_DELIVERY_STALL` seconds, or `--wait`
+seconds have passed. Progress shows on stderr. Exit 0 when everything was delivered, 1 when
+something failed for good or is still waiting (each named on stderr; the outbox keeps it for
+the server's worker).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import typer
 from bot.checkin.due import read_situation
 from bot.checkin.presence import is_away
 from bot.cli import wiring
+from bot.cli.progress import progress_view
 from bot.cli.support import Failure, UsageFailure, load_settings, open_database
 from bot.clock import system_clock
 from bot.config import Settings
@@ -25,9 +28,11 @@ from storage.models import OUTBOX_FAILED, OUTBOX_SENT
 
 checkin_app = typer.Typer(help="Check-in prompts.", no_args_is_help=True)
 digest_app = typer.Typer(help="Digests: post them now or print them.", no_args_is_help=True)
-DELIVERY_WINDOW = 60.0  # seconds the CLI keeps retrying
 RETRY_HELP = "Also send again what failed for good before (after fixing its cause)."
-WAIT_HELP = "Seconds to keep delivering and retrying; what is left goes to the server's worker."
+WAIT_HELP = (
+    "At most this many seconds of delivering and retrying (by default as long as the round "
+    "makes progress); what is left goes to the server's worker."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -59,7 +64,7 @@ def _report(rows, before: dict[int, str]) -> bool:
 
 
 async def _deliver(
-    settings: Settings, db: Database, pick, within: float, retry_failed: bool = False
+    settings: Settings, db: Database, pick, within: float | None, retry_failed: bool = False
 ) -> bool:
     core = Core(db, system_clock)
     slack, teams = await wiring.platforms(settings, core)
@@ -71,9 +76,13 @@ async def _deliver(
     if retry_failed and (again := await stack.store.retry_failed(ids)):
         typer.echo(f"Trying {again} message(s) that had failed for good again.")
     before = {r.id: r.state for r in await stack.store.rows(ids)}
+    view = progress_view(stack.pacers.rates)
     try:
-        rows = await stack.worker.deliver(ids, within=within)
+        rows = await stack.worker.deliver(
+            ids, within=within, stall=settings.delivery_stall, progress=view
+        )
     finally:
+        view.close()
         await stack.worker.senders.close()
     return _report(rows, before)
 
@@ -94,7 +103,7 @@ def _run(settings: Settings, work) -> None:
 def checkin_send(
     team: str | None = typer.Option(None, "--team", help="Only this team's key-result owners."),
     member: str | None = typer.Option(None, "--member", help="Only this person (handle)."),
-    wait: float = typer.Option(DELIVERY_WINDOW, "--wait", min=1, help=WAIT_HELP),
+    wait: float | None = typer.Option(None, "--wait", min=1, help=WAIT_HELP),
     retry_failed: bool = typer.Option(False, "--retry-failed", help=RETRY_HELP),
 ) -> None:
     """Send this period's check-in prompts now (never twice for a person and period)."""
@@ -155,7 +164,7 @@ def _digest_choice(team: str | None, exec_: bool) -> None:
 def digest_post(
     team: str | None = typer.Option(None, "--team", help="Only this team's digest."),
     exec_: bool = typer.Option(False, "--exec", help="Only the exec digest."),
-    wait: float = typer.Option(DELIVERY_WINDOW, "--wait", min=1, help=WAIT_HELP),
+    wait: float | None = typer.Option(None, "--wait", min=1, help=WAIT_HELP),
     retry_failed: bool = typer.Option(False, "--retry-failed", help=RETRY_HELP),
 ) -> None:
     """Post this week's digests now (each once per week): the exec digest to `exec_channel`,

@@ -216,28 +216,39 @@ class Delivery:
     store: object
     worker: object
     platforms: list[str]
+    pacers: object = None
 
 
 def delivery_stack(
     settings: Settings, core: Core, *, slack=None, teams=None, metrics=None
 ) -> Delivery:
-    """The outbox, one sender per configured platform (Slack first), and the worker."""
+    """The outbox, one sender per configured platform (Slack first), the worker, and the paces
+    the senders share with the other processes on the database (the configured rates are their
+    ceilings)."""
+    from adapters.pace_policy import Policy
+    from adapters.pacing import Pacers
     from bot.digest.source import digest_source
     from scheduler.outbox import OutboxStore
     from scheduler.worker import DeliveryWorker, Senders
+    from storage.pace import PaceStore
 
+    policies = {
+        "slack": Policy(ceiling=settings.slack_rate),
+        "teams": Policy(ceiling=settings.teams_rate),
+    }
+    pacers = Pacers(policies, shared=PaceStore(core.db))
     senders = Senders()
     if slack is not None:
         from adapters.slack.outbox import SlackSender
 
         senders.by_platform["slack"] = SlackSender(
-            slack, rate=settings.slack_rate, channel_rate=settings.slack_channel_rate
+            slack, pacers=pacers, channel_rate=settings.slack_channel_rate
         )
     if teams is not None:
         from adapters.teams.outbox import TeamsSender
 
         senders.by_platform["teams"] = TeamsSender(
-            teams, rate=settings.teams_rate, public_url=settings.public_url, metrics=metrics
+            teams, pacers=pacers, public_url=settings.public_url, metrics=metrics
         )
     store = OutboxStore(core.db, core.clock)
     worker = DeliveryWorker(
@@ -246,8 +257,9 @@ def delivery_stack(
         digests=digest_source(core.db, core.clock),
         concurrency=settings.delivery_concurrency,
         metrics=metrics,
+        pace=pacers.total,
     )
-    return Delivery(store, worker, list(senders.by_platform))
+    return Delivery(store, worker, list(senders.by_platform), pacers)
 
 
 async def platforms(settings: Settings, core: Core):
