@@ -27,7 +27,7 @@ from bot.delivery import (
 )
 from scheduler.outbox import FAILED, SENT, OutboxStore, key_of, worker_name
 from storage import repo
-from storage.models import Outbox, Person
+from storage.models import OUTBOX_FINISHED, Outbox, Person
 
 log = logging.getLogger("okrbot.delivery")
 MAX_ATTEMPTS = 16  # failed sends with an unknown outcome: about an hour and a half of retries
@@ -230,7 +230,7 @@ class DeliveryWorker:
                 if any(i not in final and i not in elsewhere for i in wanted):
                     continue  # more to claim
                 states = await self.store.states([i for i in wanted if i not in final])
-                final.update((i, state) for i, state in states.items() if state in (SENT, FAILED))
+                final.update((i, state) for i, state in states.items() if state in OUTBOX_FINISHED)
                 elsewhere.clear()
                 if len(final) == len(wanted):
                     break
@@ -244,7 +244,7 @@ class DeliveryWorker:
             stop.set()
             renewing.cancel()
         rows = await self.store.rows(wanted)
-        tracker.tell({r.id: r.state for r in rows if r.state in (SENT, FAILED)}, math.inf)
+        tracker.tell({r.id: r.state for r in rows if r.state in OUTBOX_FINISHED}, math.inf)
         return rows
 
     async def drain(self) -> None:
