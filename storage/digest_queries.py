@@ -5,7 +5,7 @@ query per team, objective, key result or person. A key result's value a week ago
 correlated subquery on the (key result, time) index of the history, inside the one statement
 that reads the key results.
 
-The snapshot is a picture, not live rows: `bot/digests.py` builds the digest from it without
+The snapshot is a picture, not live rows: `bot/digest/content.py` builds the digest from it without
 I/O, and the same snapshot can serve the exec digest and every team digest of one run.
 """
 

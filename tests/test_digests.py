@@ -1,4 +1,4 @@
-"""Digest content (bot/digests.py), the chart (bot/digest_chart.py) and `okr digest`, on the small
+"""Digest content (bot/digest/content.py), the chart (bot/digest/chart.py) and `okr digest`, on the small
 organisation of tests/test_digest_queries.py. Every number is worked out by hand below.
 
 Pace: 2026-Q4 is 92 days, 52 have passed on 22 Nov -> 52/92 = 0.5652 -> "57%"; at risk by pace

@@ -1,5 +1,5 @@
 """What every `okrbot` command shares: settings, logging, the database, and the two kinds of
-failure that `bot.cli.main` turns into exit codes (1 runtime, 2 bad usage)."""
+failure that `bot.cli.app.main` turns into exit codes (1 runtime, 2 bad usage)."""
 
 from __future__ import annotations
 
