@@ -1,4 +1,4 @@
-"""Slack's look of the core's answers (adapters/slack_blocks.py): Block Kit messages, the check-in
+"""Slack's look of the core's answers (adapters/slack/blocks.py): Block Kit messages, the check-in
 modal and the App Home, built from real answers of the core on the demo organisation and checked
 against Slack's rules by `assert_valid_blocks` / `assert_valid_view` below (and, as a second
 opinion, by slack_sdk's own model validation).

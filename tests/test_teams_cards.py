@@ -1,4 +1,4 @@
-"""Teams' look of the core's answers (adapters/teams_cards.py): Adaptive Cards built from real
+"""Teams' look of the core's answers (adapters/teams/cards.py): Adaptive Cards built from real
 answers of the core on the demo organisation, every one validated against the official Adaptive
 Cards 1.5 JSON Schema (tests/schemas/adaptive-card-1.5.json, tightened by `strict_schema`) and
 against Teams' size limit.

@@ -1,8 +1,8 @@
 """Microsoft Teams over botbuilder-core: `POST /api/messages` into the core, Adaptive Cards out.
 
-Every import of botbuilder is in `adapters/teams*` (here, `teams_connector` for the connector
-clients and the turns' places, `teams_outbox`), so the Teams edge can move to Microsoft's
-successor SDK in one place; `teams_cards` builds plain dicts. No business rules here.
+Every import of botbuilder is in the `adapters.teams` package (here, `connector` for the
+connector clients and the turns' places, `outbox`), so the Teams edge can move to Microsoft's
+successor SDK in one place; `cards` builds plain dicts. No business rules here.
 """
 
 from __future__ import annotations

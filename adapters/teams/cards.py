@@ -14,7 +14,7 @@ activity's `value` (Action.Submit), or `value["action"]["data"]` of an `invoke` 
 `adaptiveCard/action`. `card_values` reads either back into `(action_id, action_value,
 fields)`. The buttons other than Save do not carry the inputs (`associatedInputs: None`).
 
-The check-in inputs are built in `adapters/teams_elements.py`; `card_values` returns them as
+The check-in inputs are built in `adapters/teams/elements.py`; `card_values` returns them as
 `Checkins.submit_form` takes them.
 
 Teams' limit: one message (the whole activity) must stay under about 28 KB. `message_cards`
