@@ -56,6 +56,7 @@ class Item:
     extra_numbers: list[Number] = field(default_factory=list)
     aside: bool = False  # its number reads as a remark on a value said before it, not a value
     remarks: int = 0  # numbers said beside the value ("was 6"): not one value per line
+    dash: bool = False  # "vans - 21": the spaced dash is a separator or a minus
 
     @property
     def has_value(self) -> bool:
@@ -296,15 +297,18 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     named_refs = [r for r in refs if not r.binary_word]
     if named_refs:
         refs = named_refs
+    remarks = [n for n in numbers if _within(n.start, regions) or _after_remark_word(text, n)]
+    values = [n for n in numbers if n not in remarks]
+    refs, unclear = _outside_comment(text, refs, values)
+    if unclear:
+        problem = problem or ("parse.unclear", {"key": min(unclear)})
     if len({r.keys for r in refs}) == 1:
         refs = refs[:1]  # the same key result named again is part of the comment
-    remarks = [n for n in numbers if _within(n.start, regions) or _after_remark_word(text, n)]
     # a remark that names another key result with a number of its own: which is meant?
     others = [r for r in inside if r.keys - {k for ref in refs for k in ref.keys}]
     if others and any(_within(n.start, regions) for n in numbers):
         problem = problem or ("parse.unclear", {"key": next(iter(others[0].keys))})
-    values = [n for n in numbers if n not in remarks]
-    if depth == 0 and len(refs) > 1:
+    if depth == 0 and len(refs) > 1 and not unclear:
         pieces = _split_at_refs(clause, refs, values)
         if pieces:
             items = [i for p in pieces for i in analyse(p, krs, locale, depth + 1)]
@@ -324,6 +328,39 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     comment = _comment(_restore(text, clause, when + kept), covered, item)
     item.comment = comment if blocker and comment and blocker in comment else blocker or comment
     return [item]
+
+
+def _outside_comment(
+    text: str, refs: list[Ref], values: list[Number]
+) -> tuple[list[Ref], frozenset[str] | None]:
+    """The mentions that are not words of the comment, and the key result a comment word
+    names when a number follows it (is that number a value for it, or part of the remark?).
+
+    Once a key result is named with its value, a later word that names another one, after
+    words that say something about the value, is part of that comment: "NPS 30 thanks to
+    faster deliveries" is about NPS, whatever "deliveries" could name. Right after the value
+    ("B2B 33 top 10 renewed") or after "but" it still names a key result."""
+    if len(refs) < 2 or not values:
+        return refs, None
+    value = next((n for n in values if n.start >= refs[0].end), None)
+    if value is None:
+        return refs, None
+    kept: list[Ref] = []
+    for ref in refs:
+        if ref.start < value.end or ref.keys == refs[0].keys or ref.explicit:
+            kept.append(ref)
+            continue
+        said = [w.strip(_COMMENT_TRIM) for w in text[value.end : ref.start].split()]
+        said = [w for w in said if w and w not in _FILLER and w not in _MARKERS]
+        another = any(k.keys != refs[0].keys for k in kept)  # a second key result named
+        if not said or said[0] in _CONJUNCTIONS or another or said[0][0].isdigit():
+            kept.append(ref)
+        elif any(n.start >= ref.start for n in values):
+            return refs, ref.keys
+    return kept, None
+
+
+_CONJUNCTIONS = frozenset({"but", "men", "while", "mens", "whereas", "plus", "samt", "også"})
 
 
 def _covered(text: str, refs: list[Ref], mentions: list[Ref], item: Item) -> list[tuple[int, int]]:
@@ -458,6 +495,7 @@ def _choose_number(item: Item, text: str, numbers: list[Number]) -> None:
     chosen = absolute[-1] if absolute else marked[0]
     rest = [n for n, _, _ in marked if n is not chosen[0]]
     item.number, item.relative = chosen[0], chosen[1]
+    item.dash = item.relative == -1 and text[: chosen[0].start].rstrip().endswith(" -")
     item.extra_numbers = [n for n in rest if not n.word and not _is_of_target(text, n)]
 
 

@@ -6,6 +6,8 @@ import html
 import re
 import unicodedata
 
+from bot.parsing.when import time_spans
+
 MAX_REPLY_CHARS = 2000  # a check-in answer is short; anything longer is not one
 
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]*)\|([^>]*)>")
@@ -32,7 +34,7 @@ _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?]+(?=\s|$)|(?<=\d)[.!?]+(?=\s+[^\d\
 _CLAUSE_SEP = re.compile(
     r"\s*;\s*|(?<!\d),(?!\d)\s*|(?<=\d),(?=\s)\s*|,\s+|\s+/\s+"
     r"|(?<=[\d%a-zæøå])\s+(?=#\d{1,2}\b)"  # "#1 4,650 #2 18.5%"
-    r"|(?<=[\d%mk])\s+(?=\d{1,2}\s?[:)]\s?\S)"  # "1:6 2:145", "1) 2 2) 14.3M"
+    r"|(?:(?<=[\d%])|(?<=\d[mk]))\s+(?=\d{1,2}\s?[:)]\s?\S)"  # "1:6 2:145", "1) 2 2) 14.3M"
     # "morning 👋 1) 4,620 2) 18", but not "uge 47: 24"
     r"|(?<!uge)(?<!week)(?<!wk)(?<!kw)(?<!\bat)(?<!kl)(?<!kl\.)\s+(?!0\d:)(?=\d{1,2}\s?[:)]\s?[+-]?\d)"
 )
@@ -82,11 +84,16 @@ _PARENS = re.compile(r"\([^()]*\)?")
 
 
 def _clauses(sentence: str) -> list[str]:
-    """The sentence cut at clause separators, never inside parentheses ("(was 1) 1")."""
-    inside = [m.span() for m in _PARENS.finditer(sentence)]
+    """The sentence cut at clause separators, never inside parentheses ("(was 1) 1") nor
+    inside a date, week or time ("week 48: 7" is no position 48)."""
+    inside = None
     out, start = [], 0
     for m in _CLAUSE_SEP.finditer(sentence):
-        if m.end() == m.start() or any(a < m.start() < b for a, b in inside):
+        if m.end() == m.start():
+            continue
+        if inside is None:
+            inside = [m.span() for m in _PARENS.finditer(sentence)] + time_spans(sentence)
+        if any(a < m.start() < b for a, b in inside):
             continue
         out.append(sentence[start : m.start()])
         start = m.end()
