@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot.i18n import t
 from bot.i18n.formats import format_number, format_value
 from bot.parsing.clauses import Item, analyse, canonical_unit
-from bot.parsing.matching import choose, phrases_of, word_refs
+from bot.parsing.matching import choose, vocab_of, word_refs
 from bot.parsing.model import (
     CLARIFY,
     NO_CHANGE,
@@ -51,7 +51,7 @@ def parse_reply(text: str, krs: Sequence[PromptKR], locale: str = "en") -> Parse
 
 def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
     placed: list[tuple[int, int, Item]] = []  # (line, sentence, item)
-    names = tuple(phrase for kr in krs for phrase in phrases_of(kr.title))
+    names = vocab_of(krs).names
     for line_no, sentences in enumerate(split(cleaned, names)):
         for sentence_no, clauses in enumerate(sentences):
             for clause in clauses:

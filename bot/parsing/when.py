@@ -8,6 +8,7 @@ Found before numbers are read; the words stay in the comment.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _MONTHS = (
     "januar|january|jan|februar|february|feb|marts|march|mar|april|apr|maj|may|juni|june|jun|"
@@ -63,11 +64,19 @@ _DAY_MONTH = re.compile(
 
 def time_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the date, week, time and duration expressions of a clause, in order."""
-    if not any(c.isdigit() for c in text):
+    if not _DIGIT.search(text):
         return []
+    return list(_time_spans(text))
+
+
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=4096)
+def _time_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans = [_span(m) for m in _ANY.finditer(text)]
     spans += [m.span("date") for m in _DAY_MONTH.finditer(text)]
-    return sorted(spans)
+    return tuple(sorted(spans))
 
 
 def _span(m: re.Match) -> tuple[int, int]:
