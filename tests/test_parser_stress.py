@@ -51,6 +51,16 @@ DATES = {
     ),
 }  # fmt: skip
 NAMES = ("Q3", "Q4 2026", "5G", "B2B", "H2", "CO2", "top 3", "hal B2", "W2")
+# a week or a time said first, with a separator after it: "week 48: 7", "uge 47 - 24"
+LEADS = {
+    "en": ("week {w}:", "wk{w} -", "w{w}:", "week {w} -", "at 9:{d:02d}:"),
+    "da": ("uge {w}:", "uge {w} -", "kl. 9:", "i uge {w}:"),
+}
+# words about the value that name another of the member's key results: "thanks to deliveries"
+ABOUT = {
+    "en": ("thanks to the {word} team", "after the {word} review"),
+    "da": ("pga. {word} her", "trods travlhed med {word} her"),
+}
 
 
 def names_a_key_result(name: str, krs: tuple[PromptKR, ...]) -> bool:
@@ -87,12 +97,24 @@ def composed(draw):
             (f"{kr.key}:", f"{kr.key.lower()}", f"#{kr.position}", f"{kr.position})", kr.title)
         )
     )
-    parts = [f"{name} {number}"]
+    separator = " "
+    if name in (kr.title, kr.key.lower()):
+        separator = draw(st.sampled_from((" ", ": ", " - ", " = ")))
+    main = f"{name}{separator}{number}"
+    parts = [main]
     n = draw(st.integers(1, 999))
     month = draw(st.sampled_from(MONTHS[locale]))
+    others = [w for k in krs if k is not kr for w in k.title.lower().split() if len(w) >= 4]
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(("remark", "date", "name")))
-        if kind == "remark":
+        kind = draw(st.sampled_from(("remark", "date", "name", "lead", "about")))
+        if kind == "lead":
+            w, d = draw(st.integers(1, 52)), draw(st.integers(0, 59))
+            parts.insert(0, draw(st.sampled_from(LEADS[locale])).format(w=w, d=d))
+        elif kind == "about" and others:
+            word = draw(st.sampled_from(others))
+            about = draw(st.sampled_from(ABOUT[locale])).format(word=word)
+            parts.insert(parts.index(main) + 1, about)
+        elif kind == "remark":
             parts.append(draw(st.sampled_from(REMARKS[locale])).format(n=n))
         elif kind == "date":
             template = draw(st.sampled_from(DATES[locale]))
@@ -165,6 +187,10 @@ def test_a_skip_or_no_change_with_a_date_never_writes(member, locale, phrase, wh
         ("field/karen", "FIN-1.3: 41 (mål 35) til og med uge 46", "da"),
         ("field/soren", "LAG-1.1: 38,5t – heraf 6t fra Kolding", "da"),
         ("field/omar", "Q4 update: SAL-1.1: 35 (incl. 3 in Leeds)", "en"),
+        ("field/tom", "week 48: 7", "en"),
+        ("field/ruth", "vans - 21", "en"),
+        ("field/ruth", "NPS 30 thanks to faster deliveries", "en"),
+        ("field/mette", "uge 47 - 24", "da"),
     ],
 )
 def test_composed_examples_are_read(member, text, locale):

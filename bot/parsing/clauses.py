@@ -56,6 +56,7 @@ class Item:
     extra_numbers: list[Number] = field(default_factory=list)
     aside: bool = False  # its number reads as a remark on a value said before it, not a value
     remarks: int = 0  # numbers said beside the value ("was 6"): not one value per line
+    dash: bool = False  # "vans - 21": the spaced dash is a separator or a minus
 
     @property
     def has_value(self) -> bool:
@@ -108,6 +109,8 @@ def _blank(text: str, start: int, end: int) -> str:
 
 
 def _confidence(text: str) -> tuple[float | None, str]:
+    if "confiden" not in text and "sikker" not in text and "tillid" not in text:
+        return None, text
     for pattern in _CONFIDENCE:
         m = pattern.search(text)
         if not m:
@@ -135,12 +138,14 @@ def _health(text: str) -> tuple[str | None, str | None, str, list[tuple[int, int
         if blocker.group().startswith(("blocked", "blokeret")):
             health = "off_track"
         text = _blank(text, blocker.start(), blocker.end())
-    for pattern in (_HEALTH, _HEALTH_EMOJI):
-        for m in pattern.finditer(text):
-            found = HEALTH_PHRASES[m.group()]
-            if health is None or _severity(found) > _severity(health):
-                health = found
-            text = _blank(text, m.start(), m.end())
+    said = [*_HEALTH.finditer(text)]
+    if not text.isascii():
+        said += _HEALTH_EMOJI.finditer(text)  # 🟢 🟡 🔴
+    for m in said:
+        found = HEALTH_PHRASES[m.group()]
+        if health is None or _severity(found) > _severity(health):
+            health = found
+        text = _blank(text, m.start(), m.end())
     return health, comment, text, spans
 
 
@@ -161,7 +166,7 @@ def _intent(text: str, refs: list[Ref] = ()) -> tuple[str | None, str]:
             rest = _blank(rest, ref.start, ref.end)
         rest = rest.split()
         talk = [w for w in rest if any(c.isalpha() for c in w)]
-        if m.start() == 0 or all(w.strip(_COMMENT_TRIM) in _FILLER | SMALL_TALK for w in talk):
+        if m.start() == 0 or all(w.strip(_COMMENT_TRIM) in _FILLER_OR_TALK for w in talk):
             return name, _blank(text, m.start(), m.end())
     return None, text
 
@@ -179,9 +184,11 @@ def _explicit_refs(text: str, krs: tuple[PromptKR, ...]) -> tuple[list[Ref], str
         else:
             problem = ("parse.unknown_position", {"position": position, "n": len(krs)})
         text = _blank(text, match.start(), match.end())
-    by_key = {kr.key.lower(): kr.key for kr in krs}
+    by_key = None
     for match in _ID.finditer(text):
         token = match.group(1)
+        if by_key is None:
+            by_key = {kr.key.lower(): kr.key for kr in krs}
         if token in by_key:
             refs.append(Ref(frozenset({by_key[token]}), match.start(), match.end(), explicit=True))
         elif re.search(r"\d", token) and re.match(r"[a-zæøå]+-\d", token):
@@ -277,18 +284,22 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     names = [(m.start(1), m.end(1)) for m in _TOP_N.finditer(text)] + [
         (r.start, r.end) for r in named
     ]
-    words = [r for r in word_refs(text, krs) if not any(e.start <= r.start < e.end for e in named)]
+    words = word_refs(text, krs)
+    if named:
+        words = [r for r in words if not any(e.start <= r.start < e.end for e in named)]
     for start, end in names:
         text = _blank(text, start, end)
     explicit, text, problem = _explicit_refs(text, krs)
-    words = [r for r in words if not any(e.start <= r.start < e.end for e in explicit)]
-    parens = [m.span() for m in _PARENS.finditer(text)]
+    if explicit:
+        words = [r for r in words if not any(e.start <= r.start < e.end for e in explicit)]
+    parens = [m.span() for m in _PARENS.finditer(text)] if "(" in text else []
     refs = _group(explicit + [r for r in named + words if not _within(r.start, parens)], text)
     intent, text = _intent(text, refs)
     numbers = find_numbers(text, locale)
     regions = _remark_regions(text, numbers, parens)
-    inside = [r for r in words + named if _within(r.start, regions)]
-    refs = [r for r in refs if not _within(r.start, regions)]
+    inside = [r for r in words + named if _within(r.start, regions)] if regions else []
+    if regions:
+        refs = [r for r in refs if not _within(r.start, regions)]
     mentions = refs
     if not refs and numbers:
         refs = _by_unit(numbers, krs) or _by_currency(text, krs)
@@ -296,15 +307,18 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     named_refs = [r for r in refs if not r.binary_word]
     if named_refs:
         refs = named_refs
+    remarks = [n for n in numbers if _within(n.start, regions) or _after_remark_word(text, n)]
+    values = [n for n in numbers if n not in remarks]
+    refs, unclear = _outside_comment(text, refs, values)
+    if unclear:
+        problem = problem or ("parse.unclear", {"key": min(unclear)})
     if len({r.keys for r in refs}) == 1:
         refs = refs[:1]  # the same key result named again is part of the comment
-    remarks = [n for n in numbers if _within(n.start, regions) or _after_remark_word(text, n)]
     # a remark that names another key result with a number of its own: which is meant?
     others = [r for r in inside if r.keys - {k for ref in refs for k in ref.keys}]
     if others and any(_within(n.start, regions) for n in numbers):
         problem = problem or ("parse.unclear", {"key": next(iter(others[0].keys))})
-    values = [n for n in numbers if n not in remarks]
-    if depth == 0 and len(refs) > 1:
+    if depth == 0 and len(refs) > 1 and not unclear:
         pieces = _split_at_refs(clause, refs, values)
         if pieces:
             items = [i for p in pieces for i in analyse(p, krs, locale, depth + 1)]
@@ -324,6 +338,39 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     comment = _comment(_restore(text, clause, when + kept), covered, item)
     item.comment = comment if blocker and comment and blocker in comment else blocker or comment
     return [item]
+
+
+def _outside_comment(
+    text: str, refs: list[Ref], values: list[Number]
+) -> tuple[list[Ref], frozenset[str] | None]:
+    """The mentions that are not words of the comment, and the key result a comment word
+    names when a number follows it (is that number a value for it, or part of the remark?).
+
+    Once a key result is named with its value, a later word that names another one, after
+    words that say something about the value, is part of that comment: "NPS 30 thanks to
+    faster deliveries" is about NPS, whatever "deliveries" could name. Right after the value
+    ("B2B 33 top 10 renewed") or after "but" it still names a key result."""
+    if len(refs) < 2 or not values:
+        return refs, None
+    value = next((n for n in values if n.start >= refs[0].end), None)
+    if value is None:
+        return refs, None
+    kept: list[Ref] = []
+    for ref in refs:
+        if ref.start < value.end or ref.keys == refs[0].keys or ref.explicit:
+            kept.append(ref)
+            continue
+        said = [w.strip(_COMMENT_TRIM) for w in text[value.end : ref.start].split()]
+        said = [w for w in said if w and w not in _FILLER and w not in _MARKERS]
+        another = any(k.keys != refs[0].keys for k in kept)  # a second key result named
+        if not said or said[0] in _CONJUNCTIONS or another or said[0][0].isdigit():
+            kept.append(ref)
+        elif any(n.start >= ref.start for n in values):
+            return refs, ref.keys
+    return kept, None
+
+
+_CONJUNCTIONS = frozenset({"but", "men", "while", "mens", "whereas", "plus", "samt", "også"})
 
 
 def _covered(text: str, refs: list[Ref], mentions: list[Ref], item: Item) -> list[tuple[int, int]]:
@@ -419,21 +466,20 @@ def _binary(item: Item, text: str) -> None:
             return
 
 
-def _marker(text: str, number: Number) -> tuple[int, bool]:
+def _marker(text: str, number: Number, total: bool) -> tuple[int, bool]:
     """(+1/-1 for a relative change, True when an absolute marker says "to")."""
     before = text[: number.start].split()
     after = text[number.end :].split()
     last_two = " ".join(before[-2:])
     last = before[-1] if before else ""
     nxt = after[0].strip(".,!") if after else ""
-    markers = set(UP_AFTER) | set(DOWN_AFTER)
-    if nxt not in markers and len(after) == 2 and not any(c.isdigit() for c in nxt):
+    if nxt not in _AFTER_MARKERS and len(after) == 2 and not any(c.isdigit() for c in nxt):
         nxt = after[1].strip(".,!")  # "2 campaigns more", "2 kampagner til" (marker at the end)
     elif nxt == "til" and len(after) > 1:
         nxt = ""  # "37t til og med uge 46": "til" is "more" only at the end of the clause
-    if any(last_two.endswith(p) for p in ABSOLUTE_BEFORE if " " in p) or last in ABSOLUTE_BEFORE:
+    if last in ABSOLUTE_BEFORE or last_two.endswith(_ABSOLUTE_PHRASES):
         return 0, True
-    if _TOTAL.search(text):
+    if total:
         return 0, False
     if number.sign:
         return number.sign, False
@@ -453,11 +499,13 @@ def _choose_number(item: Item, text: str, numbers: list[Number]) -> None:
     any other number (not a number word, not an "of 12") is a second reading."""
     if not numbers:
         return
-    marked = [(n, *_marker(text, n)) for n in numbers]
+    total = _TOTAL.search(text) is not None  # "2 nye butikker i alt"
+    marked = [(n, *_marker(text, n, total)) for n in numbers]
     absolute = [m for m in marked if m[2]]
     chosen = absolute[-1] if absolute else marked[0]
     rest = [n for n, _, _ in marked if n is not chosen[0]]
     item.number, item.relative = chosen[0], chosen[1]
+    item.dash = item.relative == -1 and text[: chosen[0].start].rstrip().endswith(" -")
     item.extra_numbers = [n for n in rest if not n.word and not _is_of_target(text, n)]
 
 
@@ -473,15 +521,15 @@ def _comment(text: str, covered, item: Item) -> str | None:
         text = _blank(text, *_with_markers(text, item.number))
     for pattern in (_DONE, _NOT_DONE):
         text = pattern.sub(" ", text)
-    words = [w for w in text.split() if w.strip(_COMMENT_TRIM)]
-    meaningful = [w for w in words if w.strip(_COMMENT_TRIM) not in _FILLER | _MARKERS]
+    said = [w for w in text.split() if w.strip(_COMMENT_TRIM)]
+    meaningful = [w for w in said if w.strip(_COMMENT_TRIM) not in _FILLER_OR_MARKER]
     if sum(len(w) for w in meaningful) < 4:
         return None
-    while words and words[0].strip(_COMMENT_TRIM) in _LEADING:
-        words.pop(0)
-    while words and words[-1].strip(_COMMENT_TRIM) in _LEADING:
-        words.pop()
-    comment = " ".join(words).strip(_COMMENT_TRIM)
+    while said and said[0].strip(_COMMENT_TRIM) in _LEADING:
+        said.pop(0)
+    while said and said[-1].strip(_COMMENT_TRIM) in _LEADING:
+        said.pop()
+    comment = " ".join(said).strip(_COMMENT_TRIM)
     return comment or None
 
 
@@ -511,3 +559,7 @@ _LEADING = frozenset({"-", "and", "og", "but", "men", ",", "&", "+", "so", "så"
 _MARKERS = frozenset(
     w for p in UP_BEFORE + UP_AFTER + DOWN_BEFORE + DOWN_AFTER + ABSOLUTE_BEFORE for w in p.split()
 )
+_FILLER_OR_MARKER = _FILLER | _MARKERS
+_FILLER_OR_TALK = _FILLER | SMALL_TALK
+_AFTER_MARKERS = frozenset(UP_AFTER) | frozenset(DOWN_AFTER)
+_ABSOLUTE_PHRASES = tuple(p for p in ABSOLUTE_BEFORE if " " in p)

@@ -164,39 +164,96 @@ def _longest_common(a: str, b: str) -> int:
     return best
 
 
+class _Vocab:
+    """The words of one prompt's key results, and which key results each word said names
+    (kept per prompt: the same words come back in every reply)."""
+
+    __slots__ = ("terms", "phrases", "names", "_memo")
+
+    def __init__(self, krs: tuple[PromptKR, ...]) -> None:
+        self.terms = tuple((kr.key, terms_of(kr.title, kr.unit)) for kr in krs)
+        self.phrases = tuple(
+            (frozenset({kr.key}), pattern) for kr in krs for pattern in _phrase_patterns(kr.title)
+        )
+        self.names = tuple(phrase for kr in krs for phrase in phrases_of(kr.title))
+        self._memo: dict[tuple[str, str | None], frozenset[str]] = {}
+
+    def keys(self, word: str, joined: str | None) -> frozenset[str]:
+        memo = (word, joined)
+        keys = self._memo.get(memo)
+        if keys is None:
+            candidates = {word, stem(word)}
+            if "-" in word:  # "sync-fejl", "omnichannel-kunder"
+                candidates |= {stem(part) for part in word.split("-") if len(part) >= 3}
+            if joined:
+                candidates.add(joined)  # "fit out" = "fit-out"
+            said = frozenset(candidates)
+            keys = frozenset(key for key, terms in self.terms if _names(said, terms))
+            if len(self._memo) < 1024:
+                self._memo[memo] = keys
+        return keys
+
+
+def vocab_of(krs: tuple[PromptKR, ...]) -> _Vocab:
+    """The prompt's vocabulary: one reply asks for it once a clause, with the same tuple."""
+    last = _last_vocab
+    if last[0] is krs:
+        return last[1]
+    return _remember(krs, _vocab(krs))
+
+
+@lru_cache(maxsize=256)
+def _vocab(krs: tuple[PromptKR, ...]) -> _Vocab:
+    return _Vocab(krs)
+
+
+def _remember(krs: tuple[PromptKR, ...], vocab: _Vocab) -> _Vocab:
+    global _last_vocab
+    _last_vocab = (krs, vocab)
+    return vocab
+
+
+_last_vocab: tuple = (None, None)
+
+
 def word_refs(clause: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
     """Every word of the clause that names one or more of the key results."""
-    vocab = {kr.key: terms_of(kr.title, kr.unit) for kr in krs}
+    vocab = vocab_of(krs)
     refs: list[Ref] = []
     matches = list(_WORD.finditer(clause))
     for index, m in enumerate(matches):
         word = m.group()
         if word in _NOT_TERMS or len(word) < 2:
             continue
-        candidates = {word, stem(word)}
-        if "-" in word:  # "sync-fejl", "omnichannel-kunder"
-            candidates |= {stem(part) for part in word.split("-") if len(part) >= 3}
+        joined = None
         if index + 1 < len(matches) and matches[index + 1].start() == m.end() + 1:
-            candidates.add(f"{word}-{matches[index + 1].group()}")  # "fit out" = "fit-out"
-        keys = frozenset(
-            key for key, terms in vocab.items() if _names(frozenset(candidates), terms)
-        )
+            joined = f"{word}-{matches[index + 1].group()}"
+        keys = vocab.keys(word, joined)
         if keys:
             refs.append(Ref(keys, m.start(), m.end(), binary_word=word in _BINARY_WORDS))
     return refs
 
 
+@lru_cache(maxsize=4096)
+def _phrase_patterns(title: str) -> tuple[re.Pattern, ...]:
+    patterns = []
+    for phrase in phrases_of(title):
+        word, number = phrase.split()
+        patterns.append(re.compile(rf"\b{re.escape(word)}[\s-]?{number}\b(?![.,]\d)"))
+    return tuple(patterns)
+
+
 def phrase_refs(clause: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
     """Title phrases with a number ("top 10", "top-10", "warehouse 2") said in the clause."""
-    refs = []
-    for kr in krs:
-        for phrase in phrases_of(kr.title):
-            word, number = phrase.split()
-            pattern = rf"\b{re.escape(word)}[\s-]?{number}\b(?![.,]\d)"
-            refs += [
-                Ref(frozenset({kr.key}), m.start(), m.end()) for m in re.finditer(pattern, clause)
-            ]
-    return refs
+    phrases = vocab_of(krs).phrases
+    if not phrases or not _DIGIT.search(clause):
+        return []
+    return [
+        Ref(keys, m.start(), m.end()) for keys, pattern in phrases for m in pattern.finditer(clause)
+    ]
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def choose(refs: list[Ref]) -> frozenset[str]:

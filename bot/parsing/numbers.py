@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.parsing.vocab import (
     NUMBER_WORDS_DA,
@@ -52,6 +53,7 @@ _DIGITS = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def to_float(text: str, locale: str) -> float | None:
     """`4,100` -> 4100 (en) or 4.1 (da); `1.5` / `1,5` -> 1.5 in either when unambiguous."""
     group, decimal = (".", ",") if locale == "da" else (",", ".")
@@ -71,10 +73,11 @@ def to_float(text: str, locale: str) -> float | None:
     return None
 
 
+_WORD_TABLES = {"da": {**NUMBER_WORDS_EN, **NUMBER_WORDS_DA}, "en": dict(NUMBER_WORDS_EN)}
+
+
 def _word_table(locale: str) -> dict[str, float]:
-    if locale == "da":
-        return {**NUMBER_WORDS_EN, **NUMBER_WORDS_DA}
-    return dict(NUMBER_WORDS_EN)
+    return _WORD_TABLES["da" if locale == "da" else "en"]
 
 
 _WORD_PATTERNS: dict[str, re.Pattern] = {}
@@ -97,7 +100,41 @@ _ONE = re.compile(
 )
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+# the words a number word or "one more" starts with: a clause without any has none
+_WORD_STARTS = frozenset(w.split()[0] for table in _WORD_TABLES.values() for w in table) | set(
+    ONE_WORDS
+)
+
+
 def find_numbers(clause: str, locale: str) -> list[Number]:
+    found: list[Number] = []
+    digits = _DIGIT.search(clause) is not None
+    words = not _WORD_STARTS.isdisjoint(_LETTERS.findall(clause))
+    if not words:
+        return _digit_numbers(clause, locale) if digits else found
+    found = _digit_numbers(clause, locale) if digits else found
+    taken = [(n.start, n.end) for n in found]
+    for m in _word_pattern(locale).finditer(clause):
+        if any(s < m.end() and m.start() < e for s, e in taken):
+            continue
+        value = _word_table(locale)[m.group("word")]
+        if m.group("scale"):
+            value *= SCALE_WORDS[m.group("scale").rstrip(".")]
+        found.append(Number(float(value), m.start(), m.end(), word=True))
+    for m in _ONE.finditer(clause):
+        found.append(Number(1.0, m.start(), m.end(), word=True))
+    return sorted(found, key=_start)
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def _start(number: Number) -> int:
+    return number.start
+
+
+def _digit_numbers(clause: str, locale: str) -> list[Number]:
     found: list[Number] = []
     for m in _DIGITS.finditer(clause):
         if m.group("glued") or clause[m.end() : m.end() + 1].isdigit():
@@ -114,14 +151,4 @@ def find_numbers(clause: str, locale: str) -> list[Number]:
         unit = UNIT_ALIASES[m.group("unit").lower()] if m.group("unit") else None
         if math.isfinite(value):
             found.append(Number(value, m.start(), m.end(), bool(m.group("pct")), sign, unit=unit))
-    taken = [(n.start, n.end) for n in found]
-    for m in _word_pattern(locale).finditer(clause):
-        if any(s < m.end() and m.start() < e for s, e in taken):
-            continue
-        value = _word_table(locale)[m.group("word")]
-        if m.group("scale"):
-            value *= SCALE_WORDS[m.group("scale").rstrip(".")]
-        found.append(Number(float(value), m.start(), m.end(), word=True))
-    for m in _ONE.finditer(clause):
-        found.append(Number(1.0, m.start(), m.end(), word=True))
-    return sorted(found, key=lambda n: n.start)
+    return found

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot.i18n import t
 from bot.i18n.formats import format_number, format_value
 from bot.parsing.clauses import Item, analyse, canonical_unit
-from bot.parsing.matching import choose, phrases_of, word_refs
+from bot.parsing.matching import choose, vocab_of, word_refs
 from bot.parsing.model import (
     CLARIFY,
     NO_CHANGE,
@@ -51,7 +51,7 @@ def parse_reply(text: str, krs: Sequence[PromptKR], locale: str = "en") -> Parse
 
 def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
     placed: list[tuple[int, int, Item]] = []  # (line, sentence, item)
-    names = tuple(phrase for kr in krs for phrase in phrases_of(kr.title))
+    names = vocab_of(krs).names
     for line_no, sentences in enumerate(split(cleaned, names)):
         for sentence_no, clauses in enumerate(sentences):
             for clause in clauses:
@@ -159,6 +159,8 @@ def _decide(item: Item, krs: tuple[PromptKR, ...]) -> Update | None:
         raise _Ask("parse.which", Pending("which", _ordered(item.keys, krs), text=item.text))
     (key,) = item.keys
     kr = by_key[key]
+    if item.dash and item.number is not None:
+        item.relative = _dash_reading(kr, item)
     numbers = [item.number, *item.extra_numbers] if item.number is not None else [None]
     readings: set[float] = set()
     for number in numbers:
@@ -178,6 +180,30 @@ def _decide(item: Item, krs: tuple[PromptKR, ...]) -> Update | None:
         if kr.type == "binary" and kr.current is None:
             value = 0.0
     return Update(kr.key, value, item.health, item.confidence, item.comment)
+
+
+def _dash_reading(kr: PromptKR, item: Item) -> int:
+    """A spaced dash before the value ("vans - 21") separates, like a colon, or subtracts:
+    0 or -1, whichever gives the only plausible value; else ask."""
+    plausible = []
+    for relative in (0, -1):
+        item.relative = relative
+        try:
+            value = _value(kr, item, item.number)
+        except _Ask:
+            continue
+        if value is not None and _plausible(kr, value):
+            plausible.append(relative)
+    if len(plausible) != 1:
+        raise _Ask("parse.unclear", key=kr.key)
+    return plausible[0]
+
+
+def _plausible(kr: PromptKR, value: float) -> bool:
+    """Not far outside, and not below zero for a key result that counts from zero up."""
+    if kr.start is None or kr.target is None:
+        return True
+    return not _far_outside(kr, value) and not value < 0 <= min(kr.start, kr.target)
 
 
 def _readings(kr: PromptKR, item: Item, number) -> set[float]:

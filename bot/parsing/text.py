@@ -6,6 +6,8 @@ import html
 import re
 import unicodedata
 
+from bot.parsing.when import time_spans
+
 MAX_REPLY_CHARS = 2000  # a check-in answer is short; anything longer is not one
 
 _SLACK_LINK = re.compile(r"<((?:https?|mailto):[^|>\s]*)\|([^>]*)>")
@@ -14,6 +16,7 @@ _TEAMS_AT = re.compile(r"<at\b[^>]*>.*?</at>", re.IGNORECASE | re.DOTALL)
 _HTML_BREAK = re.compile(r"<\s*(?:br|/p|/div|/li)\s*/?\s*>", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?[a-z][a-z0-9]*\b[^<>]*>", re.IGNORECASE)
 _STRIKE = re.compile(r"~[^~\n]+~")
+_EMPHASIS_MARK = re.compile(r"[*_`]")
 _EMPHASIS = re.compile(r"(?<![\w*_])([*_`]{1,3})(?=\S)([^*_`\n]+?)(?<=\S)\1(?![\w*_])")
 _BULLET = re.compile(r"^\s*[-*•–·>]+\s+")
 _SPACES = re.compile(r"[ \t\u00a0\u202f]+")
@@ -32,7 +35,7 @@ _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?]+(?=\s|$)|(?<=\d)[.!?]+(?=\s+[^\d\
 _CLAUSE_SEP = re.compile(
     r"\s*;\s*|(?<!\d),(?!\d)\s*|(?<=\d),(?=\s)\s*|,\s+|\s+/\s+"
     r"|(?<=[\d%a-zæøå])\s+(?=#\d{1,2}\b)"  # "#1 4,650 #2 18.5%"
-    r"|(?<=[\d%mk])\s+(?=\d{1,2}\s?[:)]\s?\S)"  # "1:6 2:145", "1) 2 2) 14.3M"
+    r"|(?:(?<=[\d%])|(?<=\d[mk]))\s+(?=\d{1,2}\s?[:)]\s?\S)"  # "1:6 2:145", "1) 2 2) 14.3M"
     # "morning 👋 1) 4,620 2) 18", but not "uge 47: 24"
     r"|(?<!uge)(?<!week)(?<!wk)(?<!kw)(?<!\bat)(?<!kl)(?<!kl\.)\s+(?!0\d:)(?=\d{1,2}\s?[:)]\s?[+-]?\d)"
 )
@@ -42,18 +45,29 @@ def clean(text: str) -> str | None:
     """Normalised reply text, or None when it cannot be a check-in answer (too long)."""
     if len(text) > MAX_REPLY_CHARS * 4:
         return None
-    text = unicodedata.normalize("NFC", text)
-    text = _TEAMS_AT.sub(" ", text)
-    text = _HTML_BREAK.sub("\n", text)
-    text = _HTML_TAG.sub(" ", text)
-    text = html.unescape(text)
-    text = _SLACK_LINK.sub(r" \2 ", text)
-    text = _SLACK_ANGLE.sub(" ", text)
-    text = _STRIKE.sub(" ", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
-    text = text.replace("\u2212", "-").replace("\u2013", "-").replace("\u2014", "-")
-    text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
+    # each step only where its mark is in the text: most replies are a short plain line
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    if "<" in text:
+        text = _TEAMS_AT.sub(" ", text)
+        text = _HTML_BREAK.sub("\n", text)
+        text = _HTML_TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _SLACK_LINK.sub(r" \2 ", text)
+        text = _SLACK_ANGLE.sub(" ", text)
+    if "~" in text:
+        text = _STRIKE.sub(" ", text)
+    if _EMPHASIS_MARK.search(text):
+        text = _EMPHASIS.sub(r"\2", text)
+    if not text.isprintable():  # control and format characters (category C) become spaces
+        text = "".join(
+            ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text
+        )
+    if not text.isascii():
+        text = text.replace("\u2212", "-").replace("\u2013", "-").replace("\u2014", "-")
+        text = text.replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"')
     if len(text) > MAX_REPLY_CHARS:
         return None
     lines = [_SPACES.sub(" ", _BULLET.sub("", line)).strip() for line in text.lower().split("\n")]
@@ -65,11 +79,16 @@ def split(text: str, names: tuple[str, ...] = ()) -> list[list[list[str]]]:
     split must not cut into a word and a position."""
     out = []
     for line in text.split("\n"):
-        protected = _ABBREVIATIONS.sub(lambda m: m.group(1), line)
-        protected = _ORDINAL_DATE.sub("", protected)
+        if "." in line:
+            protected = _ABBREVIATIONS.sub(_without_dot, line)
+            protected = _ORDINAL_DATE.sub("", protected)
+        else:
+            protected = line
         sentences = []
-        for sentence in _SENTENCE_END.split(protected):
-            clauses = _rejoin([c.strip(" .:") for c in _clauses(sentence)], names)
+        ends = _SENTENCE_END.split(protected) if _END_MARK.search(protected) else [protected]
+        for sentence in ends:
+            pieces = _clauses(sentence) if _SEPARATOR_MARK.search(sentence) else [sentence]
+            clauses = _rejoin([c.strip(" .:") for c in pieces], names)
             clauses = [c for c in clauses if c]
             if clauses:
                 sentences.append(clauses)
@@ -79,14 +98,26 @@ def split(text: str, names: tuple[str, ...] = ()) -> list[list[list[str]]]:
 
 
 _PARENS = re.compile(r"\([^()]*\)?")
+# a sentence can end only at one of these, and be cut into clauses only where one stands
+_END_MARK = re.compile(r"[.!?]")
+_SEPARATOR_MARK = re.compile(r"[;,/#:)]")
+
+
+def _without_dot(m: re.Match) -> str:
+    return m.group(1)
 
 
 def _clauses(sentence: str) -> list[str]:
-    """The sentence cut at clause separators, never inside parentheses ("(was 1) 1")."""
-    inside = [m.span() for m in _PARENS.finditer(sentence)]
+    """The sentence cut at clause separators, never inside parentheses ("(was 1) 1") nor
+    inside a date, week or time ("week 48: 7" is no position 48)."""
+    inside = None
     out, start = [], 0
     for m in _CLAUSE_SEP.finditer(sentence):
-        if m.end() == m.start() or any(a < m.start() < b for a, b in inside):
+        if m.end() == m.start():
+            continue
+        if inside is None:
+            inside = [m.span() for m in _PARENS.finditer(sentence)] + time_spans(sentence)
+        if any(a < m.start() < b for a, b in inside):
             continue
         out.append(sentence[start : m.start()])
         start = m.end()
@@ -95,6 +126,8 @@ def _clauses(sentence: str) -> list[str]:
 
 
 def _rejoin(clauses: list[str], names: tuple[str, ...]) -> list[str]:
+    if len(clauses) < 2 or not names:
+        return clauses
     out: list[str] = []
     for clause in clauses:
         if (

@@ -8,6 +8,7 @@ Found before numbers are read; the words stay in the comment.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _MONTHS = (
     "januar|january|jan|februar|february|feb|marts|march|mar|april|apr|maj|may|juni|june|jun|"
@@ -27,7 +28,8 @@ _WEEKDAY = r"mandag|tirsdag|onsdag|torsdag|fredag|monday|tuesday|wednesday|thurs
 
 _PATTERNS = (
     # weeks: "week 32", "uge 51 og 52", "weeks 32-33", "w50", "wk 48"
-    r"\b(?:weeks?|wk|uger?|ugerne|kw)\.?\s?\d{1,2}(?:\s?(?:-|og|and|to|til|&)\s?\d{1,2})?\b",
+    r"\b(?:weeks?|wk|uger?|ugerne|kw)\.?\s?(?P<week>\d{1,2})"
+    r"(?:\s?(?:-|og|and|to|til|&)\s?(?P<last_week>\d{1,2}))?\b",
     r"\bw\d{1,2}\b",
     # full dates: "2026-12-01", "12.01.2027", "24/11/26"
     r"\b\d{4}-\d{2}-\d{2}\b",
@@ -62,8 +64,25 @@ _DAY_MONTH = re.compile(
 
 def time_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the date, week, time and duration expressions of a clause, in order."""
-    if not any(c.isdigit() for c in text):
+    if not _DIGIT.search(text):
         return []
-    spans = [m.span() for m in _ANY.finditer(text)]
+    return list(_time_spans(text))
+
+
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=4096)
+def _time_spans(text: str) -> tuple[tuple[int, int], ...]:
+    spans = [_span(m) for m in _ANY.finditer(text)]
     spans += [m.span("date") for m in _DAY_MONTH.finditer(text)]
-    return sorted(spans)
+    return tuple(sorted(spans))
+
+
+def _span(m: re.Match) -> tuple[int, int]:
+    """A week range runs forward ("weeks 32-33", "uge 51 og 52"): in "week 47 - 6" the 6 is
+    no week but what was said for it."""
+    last = m.group("last_week")
+    if last is not None and int(last) <= int(m.group("week")):
+        return m.start(), m.end("week")
+    return m.span()
