@@ -15,7 +15,9 @@ from bot.parsing import UPDATES, PromptKR, parse_reply
 CORPUS = Path(__file__).parent / "corpus"
 REQUIRED_ACCURACY = 0.97
 FIELD_ACCURACY = 0.98  # the field corpus, in each language
-HELD_OUT_FLOOR = 0.83  # the second held-out part as measured (see CORPORA)
+# field_holdout2.yaml, measured once: en 80/88 (90.9 %), da 78/93 (83.9 %), one wrong write (since
+# fixed); the floor keeps that, the target of 98 % is not met on it
+HELD_OUT_FLOOR = 0.83
 REPORT: list[str] = []  # printed at the end of the run by conftest.pytest_terminal_summary
 
 
@@ -65,15 +67,9 @@ CORPORA = [
     ("field.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
     # the first held-out part, measured once (da 59/59, en 57/59) and since then tuning
     ("field_holdout.yaml", "field_okrs.yaml", 100, FIELD_ACCURACY),
-    # the second held-out part, written anew and never tuned on, measured once: da 78/93
-    # (83.9 %), en 80/88 (90.9 %), under the 98 % target; held to that floor meanwhile
+    # the held-out part: written after that measurement, never tuned on
     ("field_holdout2.yaml", "field_okrs.yaml", 150, HELD_OUT_FLOOR),
 ]
-# Wrong writes found when a held-out part was measured, kept visible until fixed: the test fails
-# on any other wrong write, and when one of these no longer happens (then take it out)
-KNOWN_WRONG_WRITES = {
-    "field_holdout2.yaml": {"  'pap 40 t fra lager 3' (soren): [('LAG-1.2', 3.0)]"},
-}
 
 
 FILES = [
@@ -88,7 +84,7 @@ FILES = [
 @pytest.mark.parametrize(("corpus", "okrs"), FILES)
 def test_corpus_never_writes_a_value_the_reply_did_not_mean(corpus, okrs):
     _, _, wrong_writes = score(corpus, okrs)
-    assert set(wrong_writes) == KNOWN_WRONG_WRITES.get(corpus, set()), "\n".join(wrong_writes)
+    assert not wrong_writes, "\n".join(wrong_writes)
 
 
 def score(corpus: str, okrs: str) -> tuple[dict, list[str], list[str]]:
@@ -136,7 +132,7 @@ def test_corpus_accuracy_and_no_wrong_writes(corpus, okrs, minimum, required):
         report.append(f"  {category:22} {_share(both)}   {split}")
     REPORT.extend(report)
     detail = "\n".join(report + ["misses:"] + misses + ["wrong writes:"] + wrong_writes)
-    assert set(wrong_writes) == KNOWN_WRONG_WRITES.get(corpus, set()), detail
+    assert not wrong_writes, detail
     for rights in by_locale.values():
         assert sum(rights) / len(rights) >= required, detail
 

@@ -61,6 +61,8 @@ ABOUT = {
     "en": ("thanks to the {word} team", "after the {word} review"),
     "da": ("pga. {word} her", "trods travlhed med {word} her"),
 }
+# where the value is from, named with a number: "pap 40 t fra lager 3"
+LINKED = {"en": ("from {word} {n}", "at the {word} {n}"), "da": ("fra {word} {n}", "i {word} {n}")}
 
 
 def names_a_key_result(name: str, krs: tuple[PromptKR, ...]) -> bool:
@@ -106,7 +108,7 @@ def composed(draw):
     month = draw(st.sampled_from(MONTHS[locale]))
     others = [w for k in krs if k is not kr for w in k.title.lower().split() if len(w) >= 4]
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(("remark", "date", "name", "lead", "about")))
+        kind = draw(st.sampled_from(("remark", "date", "name", "lead", "about", "linked")))
         if kind == "lead":
             w, d = draw(st.integers(1, 52)), draw(st.integers(0, 59))
             parts.insert(0, draw(st.sampled_from(LEADS[locale])).format(w=w, d=d))
@@ -114,6 +116,10 @@ def composed(draw):
             word = draw(st.sampled_from(others))
             about = draw(st.sampled_from(ABOUT[locale])).format(word=word)
             parts.insert(parts.index(main) + 1, about)
+        elif kind == "linked" and others:
+            word = draw(st.sampled_from(others))
+            linked = draw(st.sampled_from(LINKED[locale])).format(word=word, n=n)
+            parts.insert(parts.index(main) + 1, linked)
         elif kind == "remark":
             parts.append(draw(st.sampled_from(REMARKS[locale])).format(n=n))
         elif kind == "date":

@@ -296,6 +296,10 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     refs = _group(explicit + [r for r in named + words if not _within(r.start, parens)], text)
     intent, text = _intent(text, refs)
     numbers = find_numbers(text, locale)
+    units = [r for r in words if any(n.start < r.start < n.end for n in numbers)]
+    if units:  # "4 min from ...": a unit said with a number is the number's, no mention
+        words = [r for r in words if r not in units]
+        refs = _group(explicit + [r for r in named + words if not _within(r.start, parens)], text)
     regions = _remark_regions(text, numbers, parens)
     inside = [r for r in words + named if _within(r.start, regions)] if regions else []
     if regions:
@@ -309,7 +313,10 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         refs = named_refs
     remarks = [n for n in numbers if _within(n.start, regions) or _after_remark_word(text, n)]
     values = [n for n in numbers if n not in remarks]
-    refs, unclear = _outside_comment(text, refs, values)
+    refs, unclear, asides = _outside_comment(text, refs, values, words + named)
+    if asides:
+        remarks += asides
+        values = [n for n in values if n not in asides]
     if unclear:
         problem = problem or ("parse.unclear", {"key": min(unclear)})
     if len({r.keys for r in refs}) == 1:
@@ -341,35 +348,90 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
 
 
 def _outside_comment(
-    text: str, refs: list[Ref], values: list[Number]
-) -> tuple[list[Ref], frozenset[str] | None]:
-    """The mentions that are not words of the comment, and the key result a comment word
-    names when a number follows it (is that number a value for it, or part of the remark?).
+    text: str, refs: list[Ref], values: list[Number], words: list[Ref]
+) -> tuple[list[Ref], frozenset[str] | None, list[Number]]:
+    """The mentions that are not words of the comment; the key result a comment word names
+    when a number follows it (is that number a value for it, or part of the remark?); and the
+    numbers of a remark said with a preposition.
 
     Once a key result is named with its value, a later word that names another one, after
     words that say something about the value, is part of that comment: "NPS 30 thanks to
-    faster deliveries" is about NPS, whatever "deliveries" could name. Right after the value
-    ("B2B 33 top 10 renewed") or after "but" it still names a key result."""
-    if len(refs) < 2 or not values:
-        return refs, None
+    faster deliveries" is about NPS, whatever "deliveries" could name. So is a place or a
+    thing named with a preposition and a number: "pap 40 t fra lager 3" (from warehouse 3).
+    Right after the value ("B2B 33 top 10 renewed") or after "but" it still names a key
+    result. `words` are all the words that name key results, done-like ones too."""
+    if len(refs) < 2 or not values or values[0].end <= refs[0].start:
+        return refs, None, []  # nothing to set aside, or the value said first: "33 % i margin"
     value = next((n for n in values if n.start >= refs[0].end), None)
     if value is None:
-        return refs, None
+        return refs, None, []
     kept: list[Ref] = []
+    asides = [
+        n
+        for ref in words
+        if ref.start >= value.end and ref.keys != refs[0].keys
+        for n in [_linked(text, value, ref, values)]
+        if n is not None
+    ]
     for ref in refs:
         if ref.start < value.end or ref.keys == refs[0].keys or ref.explicit:
             kept.append(ref)
             continue
-        said = [w.strip(_COMMENT_TRIM) for w in text[value.end : ref.start].split()]
-        said = [w for w in said if w and w not in _FILLER and w not in _MARKERS]
-        another = any(k.keys != refs[0].keys for k in kept)  # a second key result named
-        if not said or said[0] in _CONJUNCTIONS or another or said[0][0].isdigit():
+        if any(k.keys != refs[0].keys for k in kept):  # a second key result named before
             kept.append(ref)
-        elif any(n.start >= ref.start for n in values):
-            return refs, ref.keys
-    return kept, None
+            continue
+        own = [n for n in values if value.end <= n.start < ref.start and n not in asides]
+        if own and _glues(text[own[-1].end : ref.start]):  # "og 2 fejl": its value first
+            kept.append(ref)
+            continue
+        between = [w.strip(_COMMENT_TRIM) for w in text[value.end : ref.start].split()]
+        said = [
+            w for w in between if w and w not in _FILLER_OR_MARKER and not _BARE_NUMBER.fullmatch(w)
+        ]
+        after = next((n for n in values if n.start >= ref.end), None)
+        if after is not None and _linked(text, value, ref, values) is after:
+            continue  # "fra lager 3": where the value is from, not a value
+        if _after_link(between):
+            if after is not None:  # "at the CO2 hub 2": 2 of what?
+                return refs, ref.keys, []
+            continue  # "3.6M from top 10 accounts": where it comes from
+        if (not said and not own) or (said and said[0] in _CONJUNCTIONS):
+            kept.append(ref)  # right after the value ("B2B 33 top 10 renewed"), or "but NPS"
+        elif after is not None:
+            return refs, ref.keys, []  # a number after a word of the comment: which is it?
+    return kept, None, asides
 
 
+def _after_link(between: list[str]) -> bool:
+    """The words before a mention end with a preposition ("from", "fra lager", "at the")."""
+    return [w for w in between if w not in _ARTICLES][-1:] in ([p] for p in _PREPOSITIONS)
+
+
+def _linked(text: str, value: Number, ref: Ref, values: list[Number]) -> Number | None:
+    """The number of a remark said with a preposition after the value, right after the word
+    that names a key result: the 3 of "pap 40 t fra lager 3"."""
+    between = [w.strip(_COMMENT_TRIM) for w in text[value.end : ref.start].split()]
+    after = next((n for n in values if n.start >= ref.end), None)
+    if after is None or not _after_link(between) or text[ref.end : after.start].strip():
+        return None
+    return after
+
+
+_BARE_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*%?")
+
+
+def _glues(text: str) -> bool:
+    """Only words that join a value to what it counts: "2 fejl", "33 % i margin", "29 on NPS",
+    not "1 from the portal"."""
+    said = [w.strip(_COMMENT_TRIM) for w in text.split()]
+    return all(w in _FILLER_OR_MARKER and w not in _REMARK_LINKS for w in said)
+
+
+_REMARK_LINKS = frozenset({"from", "fra", "at", "hos", "with", "med", "for", "ved"})
+
+
+_PREPOSITIONS = _REMARK_LINKS | {"in", "i", "på", "af", "of"}
+_ARTICLES = frozenset({"the", "a", "an", "den", "det", "de", "en", "et", "our", "vores"})
 _CONJUNCTIONS = frozenset({"but", "men", "while", "mens", "whereas", "plus", "samt", "også"})
 
 
