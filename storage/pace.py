@@ -3,14 +3,17 @@ set so that any number of processes on one database can each read it, decide, an
 back without losing each other's changes or holding a lock while they decide.
 
 A change reads the row (its own short read), computes the new state, then writes it only if the
-row's version is still the one read; if another process wrote in between, it reads again. The
-write is a single conditional UPDATE (or an INSERT that does nothing on conflict), which SQLite
+row's version is still the one read; if another process wrote in between, it reads again after
+a short random pause (so that writers racing for the row do not keep colliding). The write is a
+single conditional UPDATE (or an INSERT that does nothing on conflict), which SQLite
 serialises under its write lock and PostgreSQL under the row lock: no read is ever upgraded to
 a write inside one transaction, so SQLite's "database is locked" on upgrade cannot happen.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -38,7 +41,9 @@ class PaceStore:
         self.db = db
 
     async def change(self, scope: str, change: Change[T], now: datetime) -> T:
-        for _ in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
+            if attempt:  # another writer won: step aside a random moment, longer each time
+                await asyncio.sleep(random.uniform(0, 0.001 * min(attempt, 20)))
             async with self.db.session() as session:
                 found = (
                     await session.execute(
