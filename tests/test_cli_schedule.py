@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,9 +15,9 @@ from sqlalchemy import select, update
 from storage.db import Database, upgrade
 from storage.models import Outbox, Person
 from tests.fake_slack import FakeSlack
+from tests.processes import okrbot
 from tests.schedule_world import SLACK_USERS, around, crowd, load_world
 
-OKRBOT = str(Path(sys.executable).with_name("okrbot"))
 PEOPLE = ("ceo", "anna", "bob", "kenji")  # pia is away
 
 
@@ -36,19 +35,6 @@ def env_for(db_url: str, slack: FakeSlack, tmp_path: Path) -> dict:
         OKRBOT_SLACK_CHANNEL_RATE="200",
     )
     return env
-
-
-async def okrbot(*args: str, env: dict, cwd: Path) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        OKRBOT,
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    return process.returncode, out.decode(), err.decode()
 
 
 def prompts(slack: FakeSlack) -> list[str]:

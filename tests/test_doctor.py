@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import socket
-import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,9 +21,9 @@ from bot.ops.doctor import FAIL, OK, WARN, Check, PersonFacts
 from storage.db import sync_url, upgrade
 from storage.models import Person, RawReply
 from tests.fake_slack import DEFAULT_SCOPES, FakeSlack
+from tests.processes import okrbot
 from tests.schedule_world import OKRS, SLACK_USERS, around, load_world
 
-OKRBOT = str(Path(sys.executable).with_name("okrbot"))
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)  # Sunday noon in Copenhagen
 FRIDAY = datetime(2026, 11, 27, 14, tzinfo=UTC)  # 15:00 in Copenhagen
@@ -213,15 +211,6 @@ def env_for(db_url: str, slack: FakeSlack | None = None, **extra: str) -> dict:
     if slack is not None:
         env.update(SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s", SLACK_API_URL=slack.url)
     return {**env, **extra}
-
-
-async def okrbot(*args: str, env: dict, cwd: Path) -> tuple[int, str, str]:
-    pipe = asyncio.subprocess.PIPE
-    process = await asyncio.create_subprocess_exec(
-        OKRBOT, *args, env=env, cwd=cwd, stdout=pipe, stderr=pipe
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode, out.decode(), err.decode()
 
 
 async def doctor(env: dict, cwd: Path) -> tuple[int, str, str]:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,8 +37,8 @@ from tests.fake_slack import (
     signed_headers,
     slash_command_body,
 )
+from tests.processes import OKRBOT, free_port, okrbot
 
-OKRBOT = str(Path(sys.executable).with_name("okrbot"))
 DEMO = Path(__file__).resolve().parents[1] / "bot" / "okrfile" / "data" / "nordlys.yaml"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 APP_ID = "00000000-0000-0000-0000-00000000b07a"
@@ -108,12 +106,6 @@ def settings(**values: str) -> Settings:
 
 
 # -- `okrbot serve` in a subprocess -----------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve_env(tmp_path: Path, **values: str) -> dict[str, str]:
     env = {
         k: v
@@ -171,19 +163,6 @@ class Served:
         _, err = await asyncio.wait_for(self.process.communicate(), timeout=30)
         self.stderr = err.decode()
         assert self.process.returncode == 0, self.stderr
-
-
-async def okrbot(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        OKRBOT,
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode, out.decode(), err.decode()
 
 
 async def test_a_slack_only_serve_has_no_teams_door(tmp_path):

@@ -7,25 +7,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from tests.fake_slack import FakeSlack
+from tests.processes import OKRBOT, free_port
 from tests.schedule_world import OKRS, SLACK_USERS, around
 
-OKRBOT = str(Path(sys.executable).with_name("okrbot"))
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def test_serve_posts_the_digest_that_is_due_and_stops_on_sigterm(tmp_path):

@@ -126,10 +126,6 @@ def next_window(moment: datetime, zone: str) -> datetime:
     raise AssertionError("a working day comes within a week")
 
 
-def _is_away(member: MemberState, now: datetime) -> bool:
-    return is_away(member.away_until, now, member.timezone)
-
-
 def _answered(member: MemberState, period: str, now: datetime) -> bool:
     """The member answered this week's round, or updated every key result they own."""
     if member.round_status.get(period) in ROUND_COMPLETED:
@@ -141,7 +137,7 @@ def _answered(member: MemberState, period: str, now: datetime) -> bool:
 
 def due_for_member(member: MemberState, now: datetime) -> list[Due]:
     period = iso_week(now, member.timezone)
-    if _is_away(member, now) or _answered(member, period, now):
+    if is_away(member.away_until, now, member.timezone) or _answered(member, period, now):
         return []
     if not in_window(now, member.timezone):
         return []
