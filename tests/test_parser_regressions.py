@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.parsing import PromptKR, parse_reply
+from tests.test_parser_corpus import prompts
 
 ANNA = [
     PromptKR(1, "MKT-1.1", "Segmented campaigns launched", "metric", "campaigns", 0, 12, 5),
@@ -48,3 +49,71 @@ def test_a_huge_number_is_not_a_value():
 def test_a_health_word_inside_another_word_is_not_a_health():
     result = parse_reply("fit-out 70 % - gulvet er lagt", LARS, "da")
     assert [(u.kr, u.value, u.health) for u in result.updates] == [("RET-1.3", 70, None)]
+
+
+FIELD = {m: tuple(krs) for m, krs in prompts("field_okrs.yaml").items()}
+
+
+@pytest.mark.parametrize(
+    ("member", "locale", "text", "status"),
+    [
+        # a cue that is negatable says "no change" only when negated
+        ("ruth", "en", "NPS has changed", "clarify"),
+        ("ruth", "en", "not the same as last week", "unrecognized"),
+        ("karen", "da", "det er ikke det samme som sidst", "unrecognized"),
+        ("ruth", "en", "nothing has really changed", "no_change"),
+        ("karen", "da", "ingenting har rykket sig", "no_change"),
+        # a leave said in words of its own, with or without a span of days
+        ("priya", "en", "on the road all week", "skip"),
+        ("karen", "da", "juleferie 20.12-4.1", "skip"),
+        ("karen", "da", "barselsorlov til og med uge 12", "skip"),
+        ("ruth", "en", "can't make it this week", "skip"),
+        # "rolled out", "sold out": a word that is no leave beside the cue
+        ("ruth", "en", "rolled out", "unrecognized"),
+        # a range of values is no span of days: ask
+        ("ruth", "en", "co2 3.5-4.2", "clarify"),
+        # a bare value after a key result named without one: only "so ... in total" links them
+        ("soren", "da", "lagerhal C3 har fået solceller, 4", "clarify"),
+    ],
+)
+def test_intents_and_spans(member, locale, text, status):
+    assert parse_reply(text, FIELD[member], locale).status == status
+
+
+@pytest.mark.parametrize(
+    ("member", "locale", "text", "expected", "comment"),
+    [
+        ("soren", "da", "lagerhal C3 har fået solceller, så 4 i alt", ("LAG-1.2", 4), None),
+        (
+            "soren",
+            "da",
+            "haller 3, nr. 4 tændes 1. februar",
+            ("LAG-1.2", 3),
+            "nr. 4 tændes 1. februar",
+        ),
+        (
+            "karen",
+            "da",
+            "margin 33,4 % pga. højere omsætning",
+            ("FIN-1.2", 33.4),
+            "pga. højere omsætning",
+        ),
+        (
+            "ida",
+            "da",
+            "svartid 7,9 min, 24/7-linjen åbner snart",
+            ("KS-1.1", 7.9),
+            "24/7-linjen åbner snart",
+        ),
+        ("ruth", "en", "vnas 23", ("FLT-1.2", 23), None),  # two letters swapped
+        ("omar", "en", "renewals 8", ("SAL-1.3", 8), None),  # another ending of "renewed"
+        ("sam", "en", "fuel 28.0 per 100km", ("OPS-1.2", 28), None),  # "per 100 km", glued
+        ("ruth", "en", "NPS 30, previously 27", ("FLT-1.3", 30), "previously 27"),
+    ],
+)
+def test_names_identifiers_and_remarks(member, locale, text, expected, comment):
+    result = parse_reply(text, FIELD[member], locale)
+    assert result.status == "updates", result.question
+    assert [(u.kr, u.value) for u in result.updates] == [expected]
+    if comment:
+        assert result.updates[0].comment == comment

@@ -33,11 +33,12 @@ REMARKS = {
         "(was {n})", "({n} last week)", "(incl. {n} in Leeds)", "(+{n} this week)",
         "(target {n})", "vs {n} last week", ", up from {n}", ", {n} of them in Leeds",
         "- {n} of {n} sites done", ", expected to hit {n} in week 50", "(fuel surcharge up {n}%)",
+        ", previously {n}", ", last month {n}", "(before: {n})",
     ),
     "da": (
         "(var {n})", "(sidste uge {n})", "(inkl. {n} i Odense)", "(+{n})", "(mål {n})",
         "mod {n} sidst", ", op fra {n}", "- heraf {n} i Aarhus", ", {n} nye i Odense",
-        ", forventet {n} i uge 50",
+        ", forventet {n} i uge 50", ", sidste måned {n}", "(tidligere {n})",
     ),
 }  # fmt: skip
 DATES = {
@@ -47,10 +48,11 @@ DATES = {
     ),
     "da": (
         "til og med uge {w}", "i uge {w}", "pr. {d}. {month}", "siden d. {d}.", "kl. 14.{d:02d}",
-        "fra {d}/11", "opgjort {d}.11.2026", "til og med {d}. {month}",
+        "fra {d}/11", "opgjort {d}.11.2026", "til og med {d}. {month}", "målt {d}.11",
+        "ferie {d}.12-{w}.1",
     ),
 }  # fmt: skip
-NAMES = ("Q3", "Q4 2026", "5G", "B2B", "H2", "CO2", "top 3", "hal B2", "W2")
+NAMES = ("Q3", "Q4 2026", "5G", "B2B", "H2", "CO2", "top 3", "hal B2", "W2", "24/7", "nr. 4", "C3")
 # a week or a time said first, with a separator after it: "week 48: 7", "uge 47 - 24"
 LEADS = {
     "en": ("week {w}:", "wk{w} -", "w{w}:", "week {w} -", "at 9:{d:02d}:"),
@@ -173,6 +175,8 @@ def test_a_second_bare_number_never_becomes_the_value(case, extra):
         (
             "on vacation", "away", "ferie", "Jeg holder ferie", "OOO", "no change", "uændret",
             "alt uændret", "same as last week", "på barsel", "out sick", "syg",
+            "travelling all week", "nothing's changed", "kan ikke nå det", "fri frem til",
+            "der er ikke sket noget", "uforandret", "juleferie", "no time this week",
         )
     ),
     when=st.sampled_from(("en", "da")),

@@ -23,11 +23,20 @@ from bot.parsing.vocab import (
     DOWN_BEFORE,
     FORECAST_WORDS,
     HEALTH_PHRASES,
+    NEGATIONS,
+    NO_CHANGE_CUES,
+    NO_CHANGE_NEGATABLE,
     NO_CHANGE_PHRASES,
+    NO_CHANGE_WORDS,
     NOT_DONE_WORDS,
     PART_AFTER,
     REMARK_BEFORE,
+    SKIP_CUES,
+    SKIP_NEGATABLE,
     SKIP_PHRASES,
+    SKIP_PREFIXES,
+    SKIP_SUFFIXES,
+    SKIP_WORDS,
     SMALL_TALK,
     STOPWORDS,
     TOTAL_WORDS,
@@ -164,11 +173,73 @@ def _intent(text: str, refs: list[Ref] = ()) -> tuple[str | None, str]:
         rest = _blank(text, m.start(), m.end())
         for ref in refs:
             rest = _blank(rest, ref.start, ref.end)
-        rest = rest.split()
-        talk = [w for w in rest if any(c.isalpha() for c in w)]
-        if m.start() == 0 or all(w.strip(_COMMENT_TRIM) in _FILLER_OR_TALK for w in talk):
+        if m.start() == 0 or not _unexplained(rest, refs, _FILLER_OR_TALK):
             return name, _blank(text, m.start(), m.end())
+    return _said_in_words(text, refs)
+
+
+def _unexplained(text: str, refs, known: frozenset[str]) -> list[str]:
+    """The words of `text` (key-result mentions blanked) that are none of `known`. One word
+    right after a mention is part of its name: "support time unchanged"."""
+    after_ref = {ref.end for ref in refs}
+    out = []
+    for m in _TOKEN.finditer(text):
+        word = m.group().strip(_COMMENT_TRIM)
+        if not any(c.isalpha() for c in word) or word in known:
+            continue
+        gap = text[: m.start()].rstrip()
+        if len(gap) in after_ref and text[len(gap) : m.start()].isspace():
+            after_ref.discard(len(gap))
+            continue
+        out.append(word)
+    return out
+
+
+_TOKEN = re.compile(r"\S+")
+
+
+def _said_in_words(text: str, refs) -> tuple[str | None, str]:
+    """ "no change" / "skip" said in words of their own, not a set phrase: every word is one
+    the intent uses ("nothing's changed", "der er ikke sket noget siden sidst", "travelling
+    all week", "kan ikke nå det i denne uge"), with a cue; a negatable cue only when negated
+    ("NPS has changed" is no "no change"). A clause with a number left is not one."""
+    rest = text
+    for ref in refs:
+        rest = _blank(rest, ref.start, ref.end)
+    if _DIGITS.search(rest):
+        return None, text
+    words = [w.strip(_COMMENT_TRIM) for w in rest.split()]
+    words = [w for w in words if any(c.isalpha() for c in w)]
+    if not words:
+        return None, text
+    negated = any(w in NEGATIONS for w in words)
+    for name, cues, negatable, known in _INTENT_WORDS:
+        cued = [w for w in words if w in cues or (name == "skip" and _leave_compound(w))]
+        if negated and any(w in negatable for w in words):
+            cued.append("negated")
+        if not cued or (name == "no_change" and _negated_same(words)):
+            continue
+        left = _unexplained(rest, refs, known)
+        if name == "skip":
+            left = [w for w in left if not _leave_compound(w)]
+        if not left:
+            return name, _blank(text, 0, len(text))
     return None, text
+
+
+def _leave_compound(word: str) -> bool:
+    """A Danish compound of a leave word: "juleferie", "barselsorlov", "tjenesterejse"."""
+    return len(word) >= 5 and (word.startswith(SKIP_PREFIXES) or word.endswith(SKIP_SUFFIXES))
+
+
+def _negated_same(words: list[str]) -> bool:
+    """ "not the same", "ikke det samme": a change, not the same."""
+    for index, word in enumerate(words):
+        if word in ("same", "samme") and any(
+            w in NEGATIONS for w in words[max(0, index - 3) : index]
+        ):
+            return True
+    return False
 
 
 def _explicit_refs(text: str, krs: tuple[PromptKR, ...]) -> tuple[list[Ref], str, tuple | None]:
@@ -262,6 +333,12 @@ def _group(refs: list[Ref], text: str) -> list[Ref]:
 _PARENS = re.compile(r"\([^()]*\)?")
 _DASH_REMARK = re.compile(r"\s-\s+(?=[^\d\s+-])")  # "75% - 2 of 3 aisles racked"
 _TOP_N = re.compile(r"\btop[\s-]?(\d{1,3})\b(?![.,]\d)")  # "top 10", "top-3": a name
+# identifiers said with a number: "nr. 4 tændes", "hall no. 3", "the 24/7 line" (a number at
+# the start of a clause is a prompt position, see _POSITION)
+_IDENTIFIER = re.compile(
+    r"(?:\b(?:nr|number|nummer)|(?<=\S )no)\.?\s?(\d{1,4})\b(?!\s*[:)]|[.,]\d)"
+    r"|\b(24\s?[/x]\s?7)(?![\d.,])"
+)
 _FORECAST = _phrases(FORECAST_WORDS)
 
 
@@ -281,9 +358,10 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     confidence, text = _confidence(text)
     health, blocker, text, kept = _health(text)
     named = phrase_refs(text, krs)  # "top 10", "warehouse 2": names, their digits no value
-    names = [(m.start(1), m.end(1)) for m in _TOP_N.finditer(text)] + [
-        (r.start, r.end) for r in named
-    ]
+    names = [(m.start(1), m.end(1)) for m in _TOP_N.finditer(text)]
+    identifiers = [m.span(m.lastindex) for m in _IDENTIFIER.finditer(text)]
+    names += identifiers
+    names += [(r.start, r.end) for r in named]
     words = word_refs(text, krs)
     if named:
         words = [r for r in words if not any(e.start <= r.start < e.end for e in named)]
@@ -342,7 +420,7 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     covered = _covered(text, refs, mentions, item)
     if item.keys is None and item.number is not None:
         item.aside = _reads_as_aside(text, item.number)
-    comment = _comment(_restore(text, clause, when + kept), covered, item)
+    comment = _comment(_restore(text, clause, when + kept + identifiers), covered, item)
     item.comment = comment if blocker and comment and blocker in comment else blocker or comment
     return [item]
 
@@ -487,6 +565,8 @@ def _reads_as_aside(text: str, number: Number) -> bool:
     if number.word or _FORECAST.search(text):
         return True
     after = " ".join(text[number.end :].split()[:2])
+    if _TOTAL.match(after):  # "så 4 i alt": a total, no part
+        return False
     return any(after == p or after.startswith(p + " ") for p in PART_AFTER) and bool(
         text[number.end :].strip()
     )
@@ -623,5 +703,20 @@ _MARKERS = frozenset(
 )
 _FILLER_OR_MARKER = _FILLER | _MARKERS
 _FILLER_OR_TALK = _FILLER | SMALL_TALK
+_DIGITS = re.compile(r"\d")
+_INTENT_WORDS = (
+    (
+        "skip",
+        SKIP_CUES,
+        SKIP_NEGATABLE,
+        _FILLER_OR_TALK | SKIP_WORDS | SKIP_CUES | SKIP_NEGATABLE | NEGATIONS,
+    ),
+    (
+        "no_change",
+        NO_CHANGE_CUES,
+        NO_CHANGE_NEGATABLE,
+        _FILLER_OR_TALK | NO_CHANGE_WORDS | NO_CHANGE_CUES | NO_CHANGE_NEGATABLE | NEGATIONS,
+    ),
+)
 _AFTER_MARKERS = frozenset(UP_AFTER) | frozenset(DOWN_AFTER)
 _ABSOLUTE_PHRASES = tuple(p for p in ABSOLUTE_BEFORE if " " in p)

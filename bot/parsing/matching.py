@@ -111,14 +111,42 @@ _SYNONYM_ROOTS = tuple(k for k in SYNONYMS if len(k) >= 6)
 def _close(word: str, term: str) -> bool:
     if word == term:
         return True
+    if word.isascii() and term.isascii() and len(word) >= 6 and len(term) >= 6:
+        root = _root(word)
+        if root != word and root == _root(term):
+            return True
     return _compound(word, term) or _typo(word, term)
 
 
 def _typo(word: str, term: str) -> bool:
-    """One letter off ("kampanger", "butiker"), for words of five letters or more."""
+    """One letter off ("kampanger", "butiker"), for words of five letters or more; two
+    letters swapped after the first ("vnas" for "vans"), for shorter ones too."""
+    if len(word) == len(term) >= 3 and word[0] == term[0] and _swapped(word, term):
+        return True
     if len(term) < 5 or len(word) < 4 or abs(len(word) - len(term)) > 1:
         return False
     return OSA.distance(word, term, score_cutoff=1) <= 1
+
+
+def _swapped(word: str, term: str) -> bool:
+    differ = [i for i, (a, b) in enumerate(zip(word, term, strict=True)) if a != b]
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and word[differ[0]] == term[differ[1]]
+        and word[differ[1]] == term[differ[0]]
+    )
+
+
+# English endings of one root: "renewals" and "renewed", "signing" and "signed"
+_ENGLISH_ENDINGS = ("ments", "ment", "ings", "ing", "als", "al", "ed", "ers", "er", "es", "s")
+
+
+def _root(word: str) -> str:
+    for ending in _ENGLISH_ENDINGS:
+        if len(word) - len(ending) >= 5 and word.endswith(ending):
+            return word[: -len(ending)]
+    return word
 
 
 def _bare(word: str) -> str:
@@ -239,7 +267,10 @@ def _phrase_patterns(title: str) -> tuple[re.Pattern, ...]:
     patterns = []
     for phrase in phrases_of(title):
         word, number = phrase.split()
-        patterns.append(re.compile(rf"\b{re.escape(word)}[\s-]?{number}\b(?![.,]\d)"))
+        # "per 100 km", "per 100km": a unit glued to the number of the name
+        patterns.append(
+            re.compile(rf"\b{re.escape(word)}[\s-]?{number}(?:{_GLUED_UNIT})?\b(?![.,]\d)")
+        )
     return tuple(patterns)
 
 
@@ -254,6 +285,7 @@ def phrase_refs(clause: str, krs: tuple[PromptKR, ...]) -> list[Ref]:
 
 
 _DIGIT = re.compile(r"\d")
+_GLUED_UNIT = "(?:km|kg|kwh|mwh|m2|m|t|h|l|min|pct|%)"
 
 
 def choose(refs: list[Ref]) -> frozenset[str]:

@@ -57,6 +57,7 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
             for clause in clauses:
                 placed.extend((line_no, sentence_no, item) for item in analyse(clause, krs, locale))
     _asides(placed)
+    _totals_after_mentions(placed)
     items = [item for _, _, item in placed]
     for item in items:
         if item.problem:
@@ -148,6 +149,28 @@ def _asides(placed) -> None:
         elif item.aside and item.keys is None and line in valued_lines:
             item.number, item.extra_numbers, item.relative = None, [], 0
             item.comment = item.text.strip(" ,.;:-")
+
+
+def _totals_after_mentions(placed) -> None:
+    """ "lagerhal C3 har fået solceller, så 4 i alt": a bare value said as what that makes
+    ("so", "så", "now", "in total") right after a key result named without a value, in the
+    same sentence, is that key result's value."""
+    for index, (line, sentence, item) in enumerate(placed):
+        if index == 0 or item.keys is not None or item.number is None or item.aside:
+            continue
+        if not _MAKES.search(item.text):
+            continue
+        before_line, before_sentence, before = placed[index - 1]
+        if (before_line, before_sentence) != (line, sentence) or before.keys is None:
+            continue
+        if len(before.keys) == 1 and _is_mention(before) and not before.problem:
+            item.keys = before.keys
+
+
+_MAKES = re.compile(
+    r"^(?:so|så|now|nu|dvs|altså|which makes|that makes|making it|bringing it to|det giver)\b"
+    r"|\b(?:i alt|in total|totalt|samlet|total)$"
+)
 
 
 def _decide(item: Item, krs: tuple[PromptKR, ...]) -> Update | None:

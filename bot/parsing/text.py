@@ -80,13 +80,14 @@ def split(text: str, names: tuple[str, ...] = ()) -> list[list[list[str]]]:
     out = []
     for line in text.split("\n"):
         if "." in line:
-            protected = _ABBREVIATIONS.sub(_without_dot, line)
-            protected = _ORDINAL_DATE.sub("", protected)
+            protected = _ABBREVIATIONS.sub(_kept_dot, line)
+            protected = _ORDINAL_DATE.sub(_KEPT_DOT, protected)
         else:
             protected = line
         sentences = []
         ends = _SENTENCE_END.split(protected) if _END_MARK.search(protected) else [protected]
         for sentence in ends:
+            sentence = sentence.replace(_KEPT_DOT, ".")
             pieces = _clauses(sentence) if _SEPARATOR_MARK.search(sentence) else [sentence]
             clauses = _rejoin([c.strip(" .:") for c in pieces], names)
             clauses = [c for c in clauses if c]
@@ -103,8 +104,13 @@ _END_MARK = re.compile(r"[.!?]")
 _SEPARATOR_MARK = re.compile(r"[;,/#:)]")
 
 
-def _without_dot(m: re.Match) -> str:
-    return m.group(1)
+# the dot of an abbreviation or an ordinal date while the line is cut into sentences: it is
+# put back after, so "pga." and "4. januar" read in comments as the member wrote them
+_KEPT_DOT = "\ue000"
+
+
+def _kept_dot(m: re.Match) -> str:
+    return m.group(1) + _KEPT_DOT
 
 
 def _clauses(sentence: str) -> list[str]:

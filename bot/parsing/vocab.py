@@ -185,6 +185,9 @@ REMARK_BEFORE = (
     'last week', 'sidste uge', 'sidst', 'target', 'mål', 'målet', 'goal', 'aim', 'heraf',
     'of which', 'incl', 'incl.', 'including', 'inkl', 'inkl.', 'inklusive', 'excl', 'ekskl',
     'expected', 'expect', 'forventet', 'forventer', 'forecast', 'prognose', 'hit', 'budget',
+    'previously', 'prior', 'before', 'earlier', 'tidligere', 'før', 'forrige', 'last month',
+    'sidste måned', 'last time', 'sidste gang', 'last quarter', 'sidste kvartal', 'forrige uge',
+    'last wk', 'prev', 'formerly', 'hidtil', 'baseline', 'start', 'startede på', 'started at',
 )
 
 # a number followed by these is a part of the value said before it ("2 of them in Leeds")
@@ -200,5 +203,78 @@ FORECAST_WORDS = (
     'planned', 'plan', 'next week', 'forventet', 'forventer', 'forventes', 'regner med',
     'skal', 'håber', 'planlagt', 'næste uge',
 )
+
+# fmt: on
+# fmt: off
+
+# A clause says "no change" or "skip" in words of its own when every word of it is one of
+# these (or small talk, a date, a name of a key result) and it has a cue: "nothing's changed",
+# "der er ikke sket noget siden sidst", "travelling all week", "kan ikke nå det i denne uge".
+# A negatable cue counts only with a negation: "NPS has changed" is no "no change".
+NEGATIONS = frozenset({
+    'nothing', "nothing's", 'nothings', 'no', 'not', "hasn't", 'hasnt', "haven't", 'havent',
+    "didn't", 'didnt', "isn't", "won't", "can't", 'cant', 'cannot', 'intet', 'ingen', 'ikke',
+    'ingenting', 'nada', 'never', 'aldrig',
+})
+
+NO_CHANGE_CUES = frozenset({
+    'unchanged', 'uændret', 'uændrede', 'uaendret', 'uforandret', 'uforandrede', 'same', 'samme',
+    'flat', 'quo', 'stille', 'steady', 'stable', 'stabil', 'stabilt', 'identical', 'identisk',
+})
+
+NO_CHANGE_NEGATABLE = frozenset({
+    'change', 'changes', 'changed', 'changing', 'moved', 'move', 'moving', 'movement', 'budged',
+    'happened', 'happening', 'new', 'news', 'nyt', 'ændret', 'ændring', 'ændringer', 'ændre',
+    'sket', 'rykket', 'flyttet', 'bevægelse', 'bevæget', 'rørt', 'update', 'updates', 'opdatering',
+    'opdateringer', 'report', 'melde', 'progress', 'fremskridt', 'different', 'anderledes',
+})
+
+NO_CHANGE_WORDS = frozenset({
+    'all', 'alt', 'and', 'anything', 'as', 'at', 'de', 'den', 'der', 'det', 'endnu', 'er', 'far',
+    'figures', 'for', 'gang', 'har', 'has', 'have', 'had', 'here', 'her', 'hidtil', 'hos', 'i',
+    'is', 'it', 'its', "it's", 'last', 'much', 'me', 'mig', 'moment', 'my', 'nogen', 'noget', 'now',
+    'nu', 'numbers', 'og', 'on', 'our', 'på', 'really', 'rigtig', 'rigtigt', 'sig', 'siden',
+    'sidst', 'sidste', 'since', 'so', 'som', 'stadig', 'status', 'still', 'tal', 'tallene', 'the',
+    'this', 'time', 'to', 'uge', 'ugen', 'vores', 'videre', 'week', 'yet', 'front', 'værd',
+    'worth', 'mentioning', 'nævne', 'om', 'about', 'side', 'min', 'from', 'fra',
+    'there', 'været', 'been', 'være', 'be', 'virkelig', 'helt', 'quite', 'basically', 'stort',
+    'set', 'pretty', 'mostly', 'overall', 'samlet', 'everything', 'alle', 'okr', 'okrs',
+    'kr', 'krs',
+})
+
+SKIP_CUES = frozenset({
+    'away', 'off', 'out', 'ooo', 'pto', 'travelling', 'traveling', 'travel', 'rejser', 'rejse',
+    'rejsende', 'fri', 'væk', 'syg', 'sick', 'ill', 'vacation', 'vacay', 'holiday', 'holidays',
+    'leave', 'orlov', 'barsel', 'kursus', 'course', 'conference', 'konference', 'skip', 'skipping',
+    'pass', 'afspadsering', 'afspadserer', 'sygemeldt', 'fraværende', 'absent', 'offsite',
+    'offline', 'ude', 'farten', 'road', 'seminar', 'messe', 'tradeshow', 'workshop',
+})
+
+SKIP_NEGATABLE = frozenset({
+    'nå', 'naa', 'make', 'manage', 'tid', 'time', 'chance', 'mulighed', 'get', 'når',
+})
+
+# Danish compounds of a leave word: "juleferie", "barselsorlov", "sygedag", "tjenesterejse"
+SKIP_PREFIXES = ('barsel', 'syge', 'ferie')
+SKIP_SUFFIXES = ('ferie', 'orlov', 'rejse', 'kursus', 'fri', 'sygdom')
+
+SKIP_WORDS = frozenset({
+    'a', 'all', 'am', 'an', 'at', 'back', 'business', 'da', 'dag', 'dage', 'days', 'denne', 'det',
+    'en', 'er', 'et', 'family', 'familie', 'for', 'frem', 'fra', 'from', 'har', 'have', 'hele',
+    'i', 'i\'m', 'im', 'in', 'is', 'it', 'jeg', 'kan', 'me', 'med', 'mig', 'min', 'my', 'on',
+    'over', 'parental', 'paternity', 'maternity', 'på', 'sick', 'the', 'this', 'til', 'till',
+    'tilbage', 'to', 'trip', 'uge', 'ugen', 'until', 'week', 'whole', 'with', 'work', 'arbejde',
+    'weeks', 'uger', 'resten', 'rest', 'of', 'af', 'mostly', 'most', 'so', 'så', 'no', 'update',
+    'updates', 'opdatering', 'besides', 'nothing', 'here', 'today', 'just',
+    'bare', 'lige', 'unfortunately', 'desværre', 'again', 'igen', 'still', 'stadig', 'also',
+    'også', 'annual', 'kids', 'børn', 'børnene', 'unwell', 'home', 'hjemme', 'fredag', 'last',
+    'sidste', 'next', 'næste', 'and', 'og', 'early', 'tidlig', 'start', 'since', 'siden',
+    'januar', 'january', 'februar', 'february', 'marts', 'march', 'april', 'maj', 'may', 'juni',
+    'june', 'juli', 'july', 'august', 'september', 'oktober', 'october', 'november', 'december',
+    'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'okt', 'oct', 'nov', 'dec',
+    'christmas', 'easter', 'påske', 'summer', 'sommer', 'winter', 'vinter', 'autumn',
+    'efterår', 'break', 'som', 'as', 'usual', 'tomorrow', 'imorgen',
+    'check-in', 'checkin', 'now', 'nu', 'right', 'currently', 'pt', 'p.t',
+})
 
 # fmt: on

@@ -22,7 +22,7 @@ _ORDINAL = r"(?:st|nd|rd|th|\.)"
 # words after which a bare day/month ("17/11", "22.12") is a date
 _WHEN = (
     r"on|by|from|until|till|since|back|due|after|before|pr|fra|siden|tilbage|indtil|inden|før|"
-    r"efter|opgjort|d|den|(?<!op )(?<!ned )til"
+    r"efter|opgjort|målt|measured|updated|opdateret|as of|per|status|d|den|(?<!op )(?<!ned )til"
 )
 _WEEKDAY = r"mandag|tirsdag|onsdag|torsdag|fredag|monday|tuesday|wednesday|thursday|friday"
 
@@ -61,6 +61,14 @@ _DAY_MONTH = re.compile(
     rf"(?P<date>{_DAY}[./]{_MONTH})\.?(?![\d.,]|\w)"
 )
 
+# a span of days after a leave or "when" word: "juleferie 20.12-4.1", "off 22/12-2/1" (not
+# "co2 3.5-4.2", a range of values)
+_LEAVE = r"\w*ferie|fri|off|away|out|væk|holiday|vacation|leave|orlov|barsel|syg|sick|ooo|pto"
+_DAY_RANGE = re.compile(
+    rf"\b(?:{_LEAVE}|{_WHEN})\.?\s(?:(?:{_WEEKDAY})\s)?"
+    rf"(?P<date>{_DAY}[./]{_MONTH}\.?\s?-\s?{_DAY}[./]{_MONTH})\b\.?(?!\d|[.,]\d)"
+)
+
 
 def time_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the date, week, time and duration expressions of a clause, in order."""
@@ -76,6 +84,8 @@ _DIGIT = re.compile(r"\d")
 def _time_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans = [_span(m) for m in _ANY.finditer(text)]
     spans += [m.span("date") for m in _DAY_MONTH.finditer(text)]
+    if "-" in text:
+        spans += [m.span("date") for m in _DAY_RANGE.finditer(text)]
     return tuple(sorted(spans))
 
 
