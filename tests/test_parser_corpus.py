@@ -15,9 +15,8 @@ from bot.parsing import UPDATES, PromptKR, parse_reply
 CORPUS = Path(__file__).parent / "corpus"
 REQUIRED_ACCURACY = 0.97
 FIELD_ACCURACY = 0.98  # the field corpus, in each language
-# field_holdout2.yaml, measured once: en 80/88 (90.9 %), da 78/93 (83.9 %), one wrong write (since
-# fixed); the floor keeps that, the target of 98 % is not met on it
-HELD_OUT_FLOOR = 0.83
+# field_holdout2.yaml and field_holdout3.yaml were each measured once and have since been tuned on
+# (see corpus/README.md for their figures): they are held to the field accuracy now
 REPORT: list[str] = []  # printed at the end of the run by conftest.pytest_terminal_summary
 
 
@@ -67,8 +66,10 @@ CORPORA = [
     ("field.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
     # the first held-out part, measured once (da 59/59, en 57/59) and since then tuning
     ("field_holdout.yaml", "field_okrs.yaml", 100, FIELD_ACCURACY),
-    # the held-out part: written after that measurement, never tuned on
-    ("field_holdout2.yaml", "field_okrs.yaml", 150, HELD_OUT_FLOOR),
+    # measured once (en 90.9 %, da 83.9 %), since then tuning
+    ("field_holdout2.yaml", "field_okrs.yaml", 150, FIELD_ACCURACY),
+    # measured once (en 85.7 %, da 94.2 %, one wrong write), since then tuning
+    ("field_holdout3.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
 ]
 
 
@@ -78,6 +79,7 @@ FILES = [
     ("field.yaml", "field_okrs.yaml"),
     ("field_holdout.yaml", "field_okrs.yaml"),
     ("field_holdout2.yaml", "field_okrs.yaml"),
+    ("field_holdout3.yaml", "field_okrs.yaml"),
 ]
 
 
@@ -144,7 +146,8 @@ def test_every_member_of_the_fixture_has_key_results(member):
 
 @pytest.mark.parametrize(
     "member",
-    ["ruth", "omar", "priya", "tom", "lena", "sam", "karen", "soren", "mette", "jakob", "ida"],
+    ["ruth", "omar", "priya", "tom", "lena", "sam", "karen", "soren", "mette", "jakob", "ida"]
+    + ["nina", "marcus", "freja"],
 )
 def test_every_member_of_the_field_fixture_has_key_results(member):
     assert prompts("field_okrs.yaml")[member]

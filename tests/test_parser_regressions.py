@@ -117,3 +117,37 @@ def test_names_identifiers_and_remarks(member, locale, text, expected, comment):
     assert [(u.kr, u.value) for u in result.updates] == [expected]
     if comment:
         assert result.updates[0].comment == comment
+
+
+@pytest.mark.parametrize(
+    ("member", "locale", "text", "expected"),
+    [
+        # after a value, a clause that starts with a preposition is a remark on it, its
+        # number too, even when a word of it names another key result
+        ("soren", "da", "pap 38 t, mest fra lager 2 i Horsens", [("LAG-1.1", 38)]),
+        ("omar", "en", "pipeline 3.4M, 0.6M of it from renewals", [("SAL-1.2", 3_400_000)]),
+        ("lena", "en", "move is at 55%, racking done by 18 Dec", [("WH-1.1", 55)]),
+        ("nina", "en", "audited 30, two suppliers refused site visits", [("PRC-1.1", 30)]),
+        # one root, other endings: "picks" for "picked"
+        ("marcus", "en", "picks 118", [("DC2-1.1", 118)]),
+        # a title phrase with the number first is a name: "12 depots"
+        ("marcus", "en", "chargers at the 12 depots: 16", [("DC2-1.2", 16)]),
+        # a title word shortened with a dot ends no sentence
+        ("karen", "da", "nettoomsætn. 88,1 mio", [("FIN-1.1", 88_100_000)]),
+    ],
+)
+def test_remarks_after_a_value_and_other_forms_of_titles(member, locale, text, expected):
+    result = parse_reply(text, FIELD[member], locale)
+    assert result.status == "updates", result.question
+    assert [(u.kr, u.value) for u in result.updates] == expected
+
+
+CORPUS = {m: tuple(krs) for m, krs in prompts().items()}
+
+
+def test_a_name_after_words_about_the_value_does_not_name_its_key_result():
+    # "thanks to the segmented team" is why; the value said first has no key result: ask
+    assert parse_reply("120 thanks to the segmented team", CORPUS["anna"], "en").status == "clarify"
+    # a position after a week said first is still a position
+    result = parse_reply("wk1 - 2) 120 thanks to the segmented team", CORPUS["anna"], "en")
+    assert [(u.kr, u.value) for u in result.updates] == [("MKT-1.3", 120)]

@@ -65,6 +65,9 @@ class Item:
     extra_numbers: list[Number] = field(default_factory=list)
     aside: bool = False  # its number reads as a remark on a value said before it, not a value
     remarks: int = 0  # numbers said beside the value ("was 6"): not one value per line
+    # after a value on its line, the whole clause is a remark on it: "mest fra lager 2",
+    # "0.6M of it from renewals", "racking done by 18 Dec", "two suppliers refused site visits"
+    remark: bool = False
     dash: bool = False  # "vans - 21": the spaced dash is a separator or a minus
 
     @property
@@ -162,7 +165,7 @@ def _severity(health: str) -> int:
     return ("on_track", "at_risk", "off_track").index(health)
 
 
-def _intent(text: str, refs: list[Ref] = ()) -> tuple[str | None, str]:
+def _intent(text: str, refs: list[Ref] = (), dated: bool = False) -> tuple[str | None, str]:
     """ "skip" / "no change", when the clause says that and not just contains the word
     ("mostly from the holiday sale" is not a holiday). Words naming key results may stand
     with it: "vans unchanged" is no change for that key result."""
@@ -175,7 +178,7 @@ def _intent(text: str, refs: list[Ref] = ()) -> tuple[str | None, str]:
             rest = _blank(rest, ref.start, ref.end)
         if m.start() == 0 or not _unexplained(rest, refs, _FILLER_OR_TALK):
             return name, _blank(text, m.start(), m.end())
-    return _said_in_words(text, refs)
+    return _said_in_words(text, refs, dated)
 
 
 def _unexplained(text: str, refs, known: frozenset[str]) -> list[str]:
@@ -198,7 +201,7 @@ def _unexplained(text: str, refs, known: frozenset[str]) -> list[str]:
 _TOKEN = re.compile(r"\S+")
 
 
-def _said_in_words(text: str, refs) -> tuple[str | None, str]:
+def _said_in_words(text: str, refs, dated: bool) -> tuple[str | None, str]:
     """ "no change" / "skip" said in words of their own, not a set phrase: every word is one
     the intent uses ("nothing's changed", "der er ikke sket noget siden sidst", "travelling
     all week", "kan ikke nå det i denne uge"), with a cue; a negatable cue only when negated
@@ -215,6 +218,8 @@ def _said_in_words(text: str, refs) -> tuple[str | None, str]:
     negated = any(w in NEGATIONS for w in words)
     for name, cues, negatable, known in _INTENT_WORDS:
         cued = [w for w in words if w in cues or (name == "skip" and _leave_compound(w))]
+        if name == "skip" and (dated or any(w in _WEEKDAYS for w in words)):
+            cued += [w for w in words if w in _BACK]  # "back on the 14th", "tilbage mandag"
         if negated and any(w in negatable for w in words):
             cued.append("negated")
         if not cued or (name == "no_change" and _negated_same(words)):
@@ -225,6 +230,13 @@ def _said_in_words(text: str, refs) -> tuple[str | None, str]:
         if not left:
             return name, _blank(text, 0, len(text))
     return None, text
+
+
+_BACK = frozenset({"back", "tilbage", "returning", "retur"})
+_WEEKDAYS = frozenset(
+    {"monday", "tuesday", "wednesday", "thursday", "friday", "mandag", "tirsdag", "onsdag"}
+    | {"torsdag", "fredag", "tomorrow", "imorgen", "next"}
+)
 
 
 def _leave_compound(word: str) -> bool:
@@ -245,16 +257,20 @@ def _negated_same(words: list[str]) -> bool:
 def _explicit_refs(text: str, krs: tuple[PromptKR, ...]) -> tuple[list[Ref], str, tuple | None]:
     refs: list[Ref] = []
     problem = None
-    m = _POSITION.match(text)
-    hashes = [] if m else list(_HASH.finditer(text))
-    for match in ([m] if m else []) + hashes:
-        position = int(next(g for g in match.groups() if g))
+    # a position starts the clause, after a lead set aside ("wk1 - 2) 120": week 1, #2)
+    lead = len(text) - len(text.lstrip(" -:"))
+    m = _POSITION.match(text[lead:])
+    found = [(m.groups(), lead + m.start(), lead + m.end())] if m else []
+    if not m:
+        found = [(h.groups(), h.start(), h.end()) for h in _HASH.finditer(text)]
+    for groups, start, end in found:
+        position = int(next(g for g in groups if g))
         if 1 <= position <= len(krs):
             key = krs[position - 1].key
-            refs.append(Ref(frozenset({key}), match.start(), match.end(), explicit=True))
+            refs.append(Ref(frozenset({key}), start, end, explicit=True))
         else:
             problem = ("parse.unknown_position", {"position": position, "n": len(krs)})
-        text = _blank(text, match.start(), match.end())
+        text = _blank(text, start, end)
     by_key = None
     for match in _ID.finditer(text):
         token = match.group(1)
@@ -372,7 +388,7 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         words = [r for r in words if not any(e.start <= r.start < e.end for e in explicit)]
     parens = [m.span() for m in _PARENS.finditer(text)] if "(" in text else []
     refs = _group(explicit + [r for r in named + words if not _within(r.start, parens)], text)
-    intent, text = _intent(text, refs)
+    intent, text = _intent(text, refs, dated=bool(when))
     numbers = find_numbers(text, locale)
     units = [r for r in words if any(n.start < r.start < n.end for n in numbers)]
     if units:  # "4 min from ...": a unit said with a number is the number's, no mention
@@ -418,8 +434,11 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     _binary(item, text)
     _choose_number(item, text, values)
     covered = _covered(text, refs, mentions, item)
+    if not item.has_value:  # "legal finally signed it": a name inside the words stays
+        covered = [(a, b) for a, b in covered if not text[:a].strip(_COMMENT_TRIM)]
     if item.keys is None and item.number is not None:
         item.aside = _reads_as_aside(text, item.number)
+    item.remark = _reads_as_remark(text, item)
     comment = _comment(_restore(text, clause, when + kept + identifiers), covered, item)
     item.comment = comment if blocker and comment and blocker in comment else blocker or comment
     return [item]
@@ -438,8 +457,15 @@ def _outside_comment(
     thing named with a preposition and a number: "pap 40 t fra lager 3" (from warehouse 3).
     Right after the value ("B2B 33 top 10 renewed") or after "but" it still names a key
     result. `words` are all the words that name key results, done-like ones too."""
-    if len(refs) < 2 or not values or values[0].end <= refs[0].start:
-        return refs, None, []  # nothing to set aside, or the value said first: "33 % i margin"
+    if refs and values and values[0].end <= refs[0].start:
+        # the value said first: "33 % i margin", "34 new B2B customers signed"; a name after
+        # words about the value is part of them: "120 thanks to the segmented team"
+        between = [w.strip(_COMMENT_TRIM) for w in text[values[0].end : refs[0].start].split()]
+        if any(w in _ABOUT_LINKS for w in between):
+            return [r for r in refs if r.explicit], None, []
+        return refs, None, []
+    if len(refs) < 2 or not values:
+        return refs, None, []  # nothing to set aside
     value = next((n for n in values if n.start >= refs[0].end), None)
     if value is None:
         return refs, None, []
@@ -508,6 +534,11 @@ def _glues(text: str) -> bool:
 _REMARK_LINKS = frozenset({"from", "fra", "at", "hos", "with", "med", "for", "ved"})
 
 
+# words that start saying why or how, not what: "120 thanks to the segmented team"
+_ABOUT_LINKS = frozenset(
+    {"thanks", "thx", "due", "because", "after", "since", "despite", "trods", "pga", "takket"}
+    | {"grundet", "efter", "siden", "via", "through", "gennem", "without", "uden", "from", "fra"}
+)
 _PREPOSITIONS = _REMARK_LINKS | {"in", "i", "på", "af", "of"}
 _ARTICLES = frozenset({"the", "a", "an", "den", "det", "de", "en", "et", "our", "vores"})
 _CONJUNCTIONS = frozenset({"but", "men", "while", "mens", "whereas", "plus", "samt", "også"})
@@ -520,6 +551,10 @@ def _covered(text: str, refs: list[Ref], mentions: list[Ref], item: Item) -> lis
     if item.number is None:
         return spans
     start, end = item.number.start, item.number.end
+    for ref in refs:  # "support time 3.7h": one more word of the name, right before the value
+        words = text[ref.end : start].split() if ref.end <= start else []
+        if len(words) == 1 and words[0].isalpha() and words[0] not in _FILLER_OR_MARKER:
+            spans.append((ref.end, start))
     for ref in mentions:
         if (ref.start, ref.end) in spans or not item.keys or not ref.keys <= item.keys:
             continue
@@ -551,10 +586,16 @@ def _remark_regions(text: str, numbers: list[Number], parens) -> list[tuple[int,
 def _after_remark_word(text: str, number: Number) -> bool:
     """ "was 6", "var 5,8", "up from 3.1", "vs 4.4h", "mål 35": what it was or should be."""
     before = text[: number.start].split()
+    while before and before[-1].strip(":=") in _COPULAS:  # "målet er 35", "target is 30"
+        before.pop()
     return bool(before) and (before[-1] in REMARK_BEFORE or " ".join(before[-2:]) in REMARK_BEFORE)
 
 
+_COPULAS = frozenset({"", "is", "er", "was", "var", "of", "på", "at", "around", "ca", "ca.", "~"})
+
+
 _PART = re.compile(r"(?<![\d.,])\d+\s(?:of|af|ud af)\s\d+\s[a-zæøå]")  # "2 of 3 aisles"
+_PART_OF_WHOLE = re.compile(r"(?<![\d.,])\d+\s?(?:of|af|ud af|/)\s?\d+(?![\d.,])")
 _REMARK_OPEN = re.compile(r"\b(?:heraf|of which|incl|including|inkl|inklusive)\b")
 
 
@@ -567,9 +608,42 @@ def _reads_as_aside(text: str, number: Number) -> bool:
     after = " ".join(text[number.end :].split()[:2])
     if _TOTAL.match(after):  # "så 4 i alt": a total, no part
         return False
+    if _PART_OF_WHOLE.search(text):  # "fase 2 af 3 i gang"
+        return True
     return any(after == p or after.startswith(p + " ") for p in PART_AFTER) and bool(
         text[number.end :].strip()
     )
+
+
+_LEAD_PREPOSITION = re.compile(
+    r"^(?:(?:mest|mostly|mainly|primært|primarily|især|especially|largely|all|alle|most|heraf|"
+    r"typically|typisk|only|kun)\s)?(?:from|fra|hos|ved|i|in|med|with|thanks to|takket være|"
+    r"due to|pga\.?|because of|grundet|on account of)\s"
+)
+_PART_OF = re.compile(
+    r"^\s*(?:of it|of that|of them|of those|of which|af dem|af det|af dette|af disse|heraf)\b"
+)
+
+
+def _reads_as_remark(text: str, item: Item) -> bool:
+    """Said after a value on its line, the clause is a remark on that value: it starts with
+    a preposition ("mest fra lager 2 i Horsens", "thanks to 3 new drivers"), its number is
+    a part of the value ("0.6M of it from renewals"), it says something else is done
+    ("racking done by 18 Dec") or it tells with a number word ("two suppliers refused
+    site visits")."""
+    said = text.strip(_COMMENT_TRIM)
+    if _LEAD_PREPOSITION.match(said) and not _TOTAL.match(said):
+        return True
+    number = item.number
+    if number is not None and _PART_OF.match(text[number.end :]):
+        return True
+    if item.keys is None and item.binary is not None and number is None:
+        rest = _NOT_DONE.sub(" ", _DONE.sub(" ", text))
+        return any(w.strip(_COMMENT_TRIM) not in _FILLER_OR_TALK for w in rest.split())
+    if number is not None and number.word:
+        after = [w for w in text[number.end :].split() if w.strip(_COMMENT_TRIM) not in _FILLER]
+        return len(after) >= 3
+    return False
 
 
 def _split_at_refs(clause: str, refs: list[Ref], numbers: list[Number]) -> list[str] | None:

@@ -28,6 +28,8 @@ _WORD = re.compile(
     r"|(?<!\d)[a-zæøåéü][a-zæøåéü0-9'-]*[a-zæøåéü0-9]"
 )
 _PHRASE = re.compile(r"\b([a-zæøå]{3,})[\s-]?(\d{1,3})\b(?![.,]\d)")  # "top 10", "warehouse 2"
+# the number first: "EV chargers at 12 depots" (not a unit: "per 100 km" is the phrase above)
+_PHRASE_NUMBER_FIRST = re.compile(r"(?<![\d.,])\b(\d{1,3})\s([a-zæøå]{4,})\b")
 _BINARY_WORDS = frozenset(w for phrase in DONE_WORDS + NOT_DONE_WORDS for w in phrase.split())
 _NOT_TERMS = frozenset(STOPWORDS | CURRENCY_WORDS | set(HEALTH_PHRASES)) | {"%", "pct"}
 
@@ -87,7 +89,19 @@ def terms_of(title: str, unit: str | None) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def phrases_of(title: str) -> tuple[str, ...]:
     """Title phrases with a number in them ("top 10", "warehouse 2"): a name, not a value."""
-    return tuple(f"{word} {number}" for word, number in _PHRASE.findall(title.lower()))
+    title = title.lower()
+    phrases = [f"{word} {number}" for word, number in _PHRASE.findall(title)]
+    phrases += [
+        f"{number} {word}"
+        for number, word in _PHRASE_NUMBER_FIRST.findall(title)
+        if word not in _NOT_TERMS and word.rstrip("s") not in _UNIT_WORDS
+    ]
+    return tuple(phrases)
+
+
+_UNIT_WORDS = frozenset(
+    {"kilo", "kilogram", "tonne", "hour", "minute", "minut", "second", "sekund", "liter", "litre"}
+)
 
 
 @lru_cache(maxsize=65536)
@@ -111,9 +125,9 @@ _SYNONYM_ROOTS = tuple(k for k in SYNONYMS if len(k) >= 6)
 def _close(word: str, term: str) -> bool:
     if word == term:
         return True
-    if word.isascii() and term.isascii() and len(word) >= 6 and len(term) >= 6:
-        root = _root(word)
-        if root != word and root == _root(term):
+    if word.isascii() and term.isascii() and len(word) >= 4 and len(term) >= 5:
+        root = _root(word)  # "picks", "picking" and "picked"; "renewals" and "renewed"
+        if root == _root(term) and (root != word or root != term) and len(root) >= 4:
             return True
     return _compound(word, term) or _typo(word, term)
 
@@ -144,7 +158,7 @@ _ENGLISH_ENDINGS = ("ments", "ment", "ings", "ing", "als", "al", "ed", "ers", "e
 
 def _root(word: str) -> str:
     for ending in _ENGLISH_ENDINGS:
-        if len(word) - len(ending) >= 5 and word.endswith(ending):
+        if len(word) - len(ending) >= 4 and word.endswith(ending):
             return word[: -len(ending)]
     return word
 
@@ -196,7 +210,7 @@ class _Vocab:
     """The words of one prompt's key results, and which key results each word said names
     (kept per prompt: the same words come back in every reply)."""
 
-    __slots__ = ("terms", "phrases", "names", "_memo")
+    __slots__ = ("terms", "phrases", "names", "words", "_memo")
 
     def __init__(self, krs: tuple[PromptKR, ...]) -> None:
         self.terms = tuple((kr.key, terms_of(kr.title, kr.unit)) for kr in krs)
@@ -204,6 +218,9 @@ class _Vocab:
             (frozenset({kr.key}), pattern) for kr in krs for pattern in _phrase_patterns(kr.title)
         )
         self.names = tuple(phrase for kr in krs for phrase in phrases_of(kr.title))
+        self.words = frozenset(
+            w for kr in krs for w in _WORD.findall(kr.title.lower()) if len(w) >= 6
+        )
         self._memo: dict[tuple[str, str | None], frozenset[str]] = {}
 
     def keys(self, word: str, joined: str | None) -> frozenset[str]:
@@ -267,6 +284,10 @@ def _phrase_patterns(title: str) -> tuple[re.Pattern, ...]:
     patterns = []
     for phrase in phrases_of(title):
         word, number = phrase.split()
+        if word.isdigit():  # "12 depots", "12 depot", "12-depots"
+            number, stem_ = word, re.escape(number.rstrip("s"))
+            patterns.append(re.compile(rf"(?<![\d.,])\b{number}[\s-]?{stem_}\w{{0,3}}\b"))
+            continue
         # "per 100 km", "per 100km": a unit glued to the number of the name
         patterns.append(
             re.compile(rf"\b{re.escape(word)}[\s-]?{number}(?:{_GLUED_UNIT})?\b(?![.,]\d)")

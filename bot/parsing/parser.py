@@ -51,8 +51,8 @@ def parse_reply(text: str, krs: Sequence[PromptKR], locale: str = "en") -> Parse
 
 def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
     placed: list[tuple[int, int, Item]] = []  # (line, sentence, item)
-    names = vocab_of(krs).names
-    for line_no, sentences in enumerate(split(cleaned, names)):
+    vocab = vocab_of(krs)
+    for line_no, sentences in enumerate(split(cleaned, vocab.names, vocab.words)):
         for sentence_no, clauses in enumerate(sentences):
             for clause in clauses:
                 placed.extend((line_no, sentence_no, item) for item in analyse(clause, krs, locale))
@@ -140,15 +140,16 @@ def _resolve_bare_values(items: list[Item], krs: tuple[PromptKR, ...], lines: di
 
 
 def _asides(placed) -> None:
-    """A number with no key result that reads as a remark on a value said before it on the
-    same line ("vans 20, 2 of them in Leeds") is part of the comment, not a value."""
+    """A clause that reads as a remark on a value said before it on the same line ("vans 20,
+    2 of them in Leeds", "mest fra lager 2") is part of the comment, not a value."""
     valued_lines = set()
     for line, _, item in placed:
-        if item.keys is not None and item.has_value:
-            valued_lines.add(line)
-        elif item.aside and item.keys is None and line in valued_lines:
+        if line in valued_lines and (item.remark or (item.aside and item.keys is None)):
             item.number, item.extra_numbers, item.relative = None, [], 0
+            item.keys, item.binary, item.problem = None, None, None
             item.comment = item.text.strip(" ,.;:-")
+        elif item.keys is not None and item.has_value:
+            valued_lines.add(line)
 
 
 def _totals_after_mentions(placed) -> None:

@@ -74,14 +74,19 @@ def clean(text: str) -> str | None:
     return "\n".join(line for line in lines if line)
 
 
-def split(text: str, names: tuple[str, ...] = ()) -> list[list[list[str]]]:
+def split(
+    text: str, names: tuple[str, ...] = (), words: frozenset[str] = frozenset()
+) -> list[list[list[str]]]:
     """Lines -> sentences -> clauses. `names` are phrases with a number ("warehouse 2") that a
-    split must not cut into a word and a position."""
+    split must not cut into a word and a position; `words` are the titles' words, whose
+    shortenings with a dot ("nettoomsætn. 88,1") end no sentence."""
     out = []
     for line in text.split("\n"):
         if "." in line:
             protected = _ABBREVIATIONS.sub(_kept_dot, line)
             protected = _ORDINAL_DATE.sub(_KEPT_DOT, protected)
+            if words:
+                protected = _SHORTENED.sub(lambda m: _shortened(m, words), protected)
         else:
             protected = line
         sentences = []
@@ -111,6 +116,16 @@ _KEPT_DOT = "\ue000"
 
 def _kept_dot(m: re.Match) -> str:
     return m.group(1) + _KEPT_DOT
+
+
+_SHORTENED = re.compile(r"\b([^\W\d_]{4,})\.(?=\s)")
+
+
+def _shortened(m: re.Match, words: frozenset[str]) -> str:
+    word = m.group(1)
+    if any(len(w) > len(word) and w.startswith(word) for w in words):
+        return word + _KEPT_DOT
+    return m.group()
 
 
 def _clauses(sentence: str) -> list[str]:

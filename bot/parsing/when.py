@@ -29,8 +29,9 @@ _WEEKDAY = r"mandag|tirsdag|onsdag|torsdag|fredag|monday|tuesday|wednesday|thurs
 _PATTERNS = (
     # weeks: "week 32", "uge 51 og 52", "weeks 32-33", "w50", "wk 48"
     r"\b(?:weeks?|wk|uger?|ugerne|kw)\.?\s?(?P<week>\d{1,2})"
-    r"(?:\s?(?:-|og|and|to|til|&)\s?(?P<last_week>\d{1,2}))?\b",
+    r"(?:\s?(?:-|og|and|to|til|&)\s?(?P<last_week>\d{1,2})\b(?!\s?\)))?\b",  # not "wk1 - 2)"
     r"\bw\d{1,2}\b",
+    r"\bw/c\b",  # "w/c 14 Dec": the week commencing
     # full dates: "2026-12-01", "12.01.2027", "24/11/26"
     r"\b\d{4}-\d{2}-\d{2}\b",
     rf"\b{_DAY}[./-]{_MONTH}[./-](?:\d{{4}}|\d{{2}})\b",
