@@ -33,12 +33,14 @@ REMARKS = {
         "(was {n})", "({n} last week)", "(incl. {n} in Leeds)", "(+{n} this week)",
         "(target {n})", "vs {n} last week", ", up from {n}", ", {n} of them in Leeds",
         "- {n} of {n} sites done", ", expected to hit {n} in week 50", "(fuel surcharge up {n}%)",
-        ", previously {n}", ", last month {n}", "(before: {n})",
+        ", previously {n}", ", last month {n}", "(before: {n})", ", mostly from site {n}",
+        ", {n} of it from the north", ", two of them late", ", racking done by {n} Dec",
     ),
     "da": (
         "(var {n})", "(sidste uge {n})", "(inkl. {n} i Odense)", "(+{n})", "(mål {n})",
         "mod {n} sidst", ", op fra {n}", "- heraf {n} i Aarhus", ", {n} nye i Odense",
         ", forventet {n} i uge 50", ", sidste måned {n}", "(tidligere {n})",
+        ", mest fra hal {n} i Vejle", ", {n} af det fra Aarhus", ", reolerne er klar",
     ),
 }  # fmt: skip
 DATES = {
@@ -64,7 +66,10 @@ ABOUT = {
     "da": ("pga. {word} her", "trods travlhed med {word} her"),
 }
 # where the value is from, named with a number: "pap 40 t fra lager 3"
-LINKED = {"en": ("from {word} {n}", "at the {word} {n}"), "da": ("fra {word} {n}", "i {word} {n}")}
+LINKED = {
+    "en": ("from {word} {n}", "at the {word} {n}", ", mostly from {word} {n}"),
+    "da": ("fra {word} {n}", "i {word} {n}", ", mest fra {word} {n} i Vejle"),
+}
 
 
 def names_a_key_result(name: str, krs: tuple[PromptKR, ...]) -> bool:

@@ -375,10 +375,15 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     health, blocker, text, kept = _health(text)
     named = phrase_refs(text, krs)  # "top 10", "warehouse 2": names, their digits no value
     names = [(m.start(1), m.end(1)) for m in _TOP_N.finditer(text)]
-    identifiers = [m.span(m.lastindex) for m in _IDENTIFIER.finditer(text)]
+    identifiers = (
+        [m.span(m.lastindex) for m in _IDENTIFIER.finditer(text)] if _DIGITS.search(text) else []
+    )
     names += identifiers
     names += [(r.start, r.end) for r in named]
     words = word_refs(text, krs)
+    if words and _TIME_REMARK.search(text):  # "last month 1": no word of a title
+        spans = [m.span() for m in _TIME_REMARK.finditer(text)]
+        words = [r for r in words if not _within(r.start, spans)]
     if named:
         words = [r for r in words if not any(e.start <= r.start < e.end for e in named)]
     for start, end in names:
@@ -615,6 +620,7 @@ def _reads_as_aside(text: str, number: Number) -> bool:
     )
 
 
+_TIME_REMARK = _phrases([p for p in REMARK_BEFORE if " " in p])
 _LEAD_PREPOSITION = re.compile(
     r"^(?:(?:mest|mostly|mainly|primært|primarily|især|especially|largely|all|alle|most|heraf|"
     r"typically|typisk|only|kun)\s)?(?:from|fra|hos|ved|i|in|med|with|thanks to|takket være|"
