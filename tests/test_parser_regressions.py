@@ -151,3 +151,37 @@ def test_a_name_after_words_about_the_value_does_not_name_its_key_result():
     # a position after a week said first is still a position
     result = parse_reply("wk1 - 2) 120 thanks to the segmented team", CORPUS["anna"], "en")
     assert [(u.kr, u.value) for u in result.updates] == [("MKT-1.3", 120)]
+
+
+NUMBERED = (
+    PromptKR(1, "A-1", "P1 incidents closed within 4h", "metric", "%", 60, 95, 72),
+    PromptKR(2, "A-2", "ISO 14001 certification achieved", "binary", None, 0, 1, 0),
+    PromptKR(3, "A-3", "Supplier contract signed", "binary", None, 0, 1, 0),
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the numbers of a title are its name: "within 4h", "ISO 14001"; "P1s" is "P1"
+        ("P1 within 4h 78%", [("A-1", 78)]),
+        ("P1s 81%", [("A-1", 81)]),
+        ("ISO 14001 done", [("A-2", 1)]),
+        # a binary key result's own participle says done or not done
+        ("iso 14001 certified", [("A-2", 1)]),
+        ("supplier contract signed", [("A-3", 1)]),
+        ("contract not signed yet", [("A-3", 0)]),
+    ],
+)
+def test_numbers_and_participles_of_titles(text, expected):
+    result = parse_reply(text, NUMBERED, "en")
+    assert result.status == "updates", result.question
+    assert [(u.kr, u.value) for u in result.updates] == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["contract signed? not sure yet", "contract signed - no, not yet", "legal signed it"]
+)
+def test_a_participle_in_doubt_or_said_by_someone_is_no_done(text):
+    result = parse_reply(text, NUMBERED, "en")
+    assert not any(u.kr == "A-3" and u.value == 1 for u in result.updates)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.parsing.matching import Ref, choose, phrase_refs, word_refs
+from bot.parsing.matching import Ref, choose, completion, phrase_refs, word_refs
 from bot.parsing.model import PromptKR
 from bot.parsing.numbers import Number, find_numbers
 from bot.parsing.vocab import (
@@ -68,6 +68,7 @@ class Item:
     # after a value on its line, the whole clause is a remark on it: "mest fra lager 2",
     # "0.6M of it from renewals", "racking done by 18 Dec", "two suppliers refused site visits"
     remark: bool = False
+    participle: bool = False  # done or not done said with the title's own word ("signed")
     dash: bool = False  # "vans - 21": the spaced dash is a separator or a minus
 
     @property
@@ -437,6 +438,11 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     elif refs:
         item.keys, item.explicit = refs[0].keys, refs[0].explicit
     _binary(item, text)
+    if item.binary is None and item.keys is not None and len(item.keys) == 1 and not values:
+        (kr,) = [k for k in krs if k.key in item.keys]
+        if kr.type == "binary":  # "code of conduct signed", "not signed yet"
+            item.binary = completion(text, kr.title)
+            item.participle = item.binary is not None
     _choose_number(item, text, values)
     covered = _covered(text, refs, mentions, item)
     if not item.has_value:  # "legal finally signed it": a name inside the words stays

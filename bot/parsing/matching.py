@@ -27,7 +27,8 @@ _WORD = re.compile(
     r"(?<![\w.,])\d+[a-zæøå](?:[\w'-]*[a-zæøåéü0-9])?"
     r"|(?<!\d)[a-zæøåéü][a-zæøåéü0-9'-]*[a-zæøåéü0-9]"
 )
-_PHRASE = re.compile(r"\b([a-zæøå]{3,})[\s-]?(\d{1,3})\b(?![.,]\d)")  # "top 10", "warehouse 2"
+# "top 10", "warehouse 2", "ISO 14001", "within 4h" (a unit glued to the number of a name)
+_PHRASE = re.compile(r"\b([a-zæøå]{3,})[\s-]?(\d{1,5})(?=(?:km|kg|h|t|l|min|m)?\b)(?![.,]\d)")
 # the number first: "EV chargers at 12 depots" (not a unit: "per 100 km" is the phrase above)
 _PHRASE_NUMBER_FIRST = re.compile(r"(?<![\d.,])\b(\d{1,3})\s([a-zæøå]{4,})\b")
 _BINARY_WORDS = frozenset(w for phrase in DONE_WORDS + NOT_DONE_WORDS for w in phrase.split())
@@ -59,7 +60,7 @@ def stem(word: str) -> str:
             return SYNONYMS[close[0]]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+    if (len(word) > 3 or _has_digit(word)) and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
 
@@ -153,7 +154,10 @@ def _swapped(word: str, term: str) -> bool:
 
 
 # English endings of one root: "renewals" and "renewed", "signing" and "signed"
-_ENGLISH_ENDINGS = ("ments", "ment", "ings", "ing", "als", "al", "ed", "ers", "er", "es", "s")
+_ENGLISH_ENDINGS = (
+    *("ications", "ication", "ations", "ation", "ments", "ment", "ings", "ing", "ied", "ies"),
+    *("als", "al", "ed", "ers", "er", "es", "s"),
+)
 
 
 def _root(word: str) -> str:
@@ -320,3 +324,33 @@ def choose(refs: list[Ref]) -> frozenset[str]:
         return frozenset()
     best = max(scores.values())
     return frozenset(key for key, score in scores.items() if score == best)
+
+
+def completion(text: str, title: str) -> float | None:
+    """A binary key result's own past participle said as done or not done: "code of conduct
+    signed" (1), "not signed yet" (0), "iso 14001 certified" for "ISO 14001 certification
+    achieved", "underskrevet" for "Aftale underskrevet"."""
+    title_words = [w for w in _WORD.findall(title.lower()) if len(w) >= 4]
+    said = _WORD.findall(text)
+    for index, word in enumerate(said):
+        if len(word) < 5 or not word.endswith(_PARTICIPLE_ENDINGS):
+            continue
+        if any(word == t or (word.isascii() and _root(word) == _root(t)) for t in title_words):
+            before = said[:index]
+            # said of the key result itself, not by someone: "legal finally signed it"
+            if any(not _of_title(w, title_words) for w in before if w not in _NEGATED):
+                return None
+            if any(w in _NEGATED for w in before[-3:]):
+                return 0.0
+            if "?" in text or any(w in _NEGATED or w == "no" for w in said[index + 1 :]):
+                return None  # "signed? not sure yet": ask
+            return 1.0
+    return None
+
+
+def _of_title(word: str, title_words: list[str]) -> bool:
+    return word in STOPWORDS or any(_close(word, t) or _close(stem(word), t) for t in title_words)
+
+
+_PARTICIPLE_ENDINGS = ("ed", "et", "ået")
+_NEGATED = frozenset({"not", "ikke", "never", "aldrig", "yet", "endnu", "isn't", "hasn't"})

@@ -62,6 +62,8 @@ def _parse(cleaned: str, krs: tuple[PromptKR, ...], locale: str) -> ParseResult:
     for item in items:
         if item.problem:
             raise _Ask(item.problem[0], **item.problem[1])
+        if item.participle and "?" in cleaned:  # "contract signed? not sure yet"
+            raise _Ask("parse.unclear", key=min(item.keys))
     _resolve_bare_values(items, krs, {id(item): line for line, _, item in placed})
     by_key = {kr.key: kr for kr in krs}
     updates: dict[str, Update] = {}
