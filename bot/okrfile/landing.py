@@ -364,9 +364,17 @@ class _Builder:
             return self.settings.organization
         if self.found.organization:
             return self.found.organization
-        roots = [t for t in self.found.teams if not t.parent]
+        roots = {t.name for t in self.found.teams if not t.parent}
+        if not self.found.teams:  # the team of the objectives at the top of the alignment
+            objectives = self.found.objectives
+            parents = {o.parent for o in objectives if o.parent}
+            roots = {
+                o.team
+                for o in objectives
+                if o.team and not o.parent and ({o.ref, o.title} & parents)
+            }
         if len(roots) == 1:
-            return roots[0].name
+            return roots.pop()
         return re.sub(r"[-_]+", " ", self.found.file.rsplit("/", 1)[-1].rsplit(".", 1)[0])
 
     # -- objectives
