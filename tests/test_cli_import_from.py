@@ -5,10 +5,8 @@ bad file is exit 2 naming the file and the row or JSON path, and changes nothing
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
-import subprocess
 import textwrap
 from datetime import datetime
 from pathlib import Path
@@ -16,22 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.landing_samples import EXPLORER_CSV, SHEET_CSV, danish_xlsx, viva_zip, zip_items
-from tests.processes import OKRBOT
+from tests.processes import cli_env, run_okrbot
 
 
 @pytest.fixture
 def env(tmp_path):
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "OKRBOT_"))
-    }
-    clean.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", OKRBOT_LOG_LEVEL="WARNING")
-    return clean
+    return cli_env(tmp_path)
 
 
-def okrbot(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [OKRBOT, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
-    )
+okrbot = run_okrbot
 
 
 def query(tmp_path: Path, sql: str, *params) -> list[tuple]:

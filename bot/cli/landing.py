@@ -33,36 +33,51 @@ def register(okrs_app: typer.Typer) -> None:
         no_args_is_help=True,
     )
     okrs_app.add_typer(from_app, name="import-from")
+    from_app.command("viva")(
+        _command(
+            _read_viva,
+            "The Viva Goals export: the ZIP of JSON files, or an Explorer CSV/XLSX.",
+            "Convert a Viva Goals export into an OKR file (and import it with --apply).",
+        )
+    )
+    from_app.command("sheet")(
+        _command(
+            _read_sheet,
+            "A CSV or XLSX file, one row per key result.",
+            "Convert a spreadsheet of OKRs into an OKR file (and import it with --apply).",
+        )
+    )
 
-    @from_app.command("viva")
-    def viva(
-        file: Path = typer.Argument(
-            ..., help="The Viva Goals export: the ZIP of JSON files, or an Explorer CSV/XLSX."
-        ),
+
+def _read_viva(data: bytes, filename: str) -> Found:
+    from bot.okrfile.viva import read_viva
+
+    return read_viva(data, filename)
+
+
+def _read_sheet(data: bytes, filename: str) -> Found:
+    from bot.okrfile.sheet import read_sheet
+
+    return read_sheet(data, filename)
+
+
+def _command(
+    reader: Callable[[bytes, str], Found], file_help: str, doc: str
+) -> Callable[..., None]:
+    """One `import-from` command: its reader of the export and its help."""
+
+    def command(
+        file: Path = typer.Argument(..., help=file_help),
         out: Path | None = OUT,
         apply: bool = APPLY,
         organization: str | None = ORGANIZATION,
         timezone: str | None = TIMEZONE,
         locale: str | None = LOCALE,
     ) -> None:
-        """Convert a Viva Goals export into an OKR file (and import it with --apply)."""
-        from bot.okrfile.viva import read_viva
+        run(reader, file, out, apply, organization, timezone, locale)
 
-        run(read_viva, file, out, apply, organization, timezone, locale)
-
-    @from_app.command("sheet")
-    def sheet(
-        file: Path = typer.Argument(..., help="A CSV or XLSX file, one row per key result."),
-        out: Path | None = OUT,
-        apply: bool = APPLY,
-        organization: str | None = ORGANIZATION,
-        timezone: str | None = TIMEZONE,
-        locale: str | None = LOCALE,
-    ) -> None:
-        """Convert a spreadsheet of OKRs into an OKR file (and import it with --apply)."""
-        from bot.okrfile.sheet import read_sheet
-
-        run(read_sheet, file, out, apply, organization, timezone, locale)
+    command.__doc__ = doc
+    return command
 
 
 def run(

@@ -160,6 +160,7 @@ class _Builder:
         self.by_ref: dict[str, str] = {}  # source person id -> handle
         self.handles: set[str] = set()
         self.company_made = False
+        self.nameless: dict[str, Owner] = {}  # source id -> a user without an email
 
     # -- people
 
@@ -211,6 +212,8 @@ class _Builder:
         """The handle of an owner; reported when they have no email or cannot be found."""
         if owner is None:
             return None
+        if owner.ref and not owner.email and not owner.name and owner.ref in self.nameless:
+            owner = Owner(self.nameless[owner.ref].name)  # a user without an email, by name
         email = owner.email.strip() if owner.email else None
         if email and email.casefold() in self.by_email:
             return self.by_email[email.casefold()]
@@ -260,19 +263,6 @@ class _Builder:
         # users without an email are found by their id, added by name when they own something
         self.nameless = {u.ref: u for u in self.found.users if u.ref and not u.email}
 
-    def owner_of(
-        self,
-        owner: Owner | None,
-        where: SourceProblem,
-        what: str,
-        fallback: tuple[str, str | None] | None = None,
-    ) -> str | None:
-        if owner is not None and owner.ref and not owner.email and not owner.name:
-            user = self.nameless.get(owner.ref)
-            if user is not None:
-                owner = Owner(user.name, None, None)
-        return self.person(owner, where, what, fallback)
-
     # -- teams
 
     def teams(self) -> tuple[list[dict], dict[str, str]]:
@@ -313,8 +303,8 @@ class _Builder:
             if parent and parent != item["slug"]:
                 item["parent"] = parent
             where = team.where or SourceProblem(self.found.file, "", "")
-            leads = [self.owner_of(o, where, f"team {team.name}") for o in team.leads]
-            members = [self.owner_of(o, where, f"team {team.name}") for o in team.members]
+            leads = [self.person(o, where, f"team {team.name}") for o in team.leads]
+            members = [self.person(o, where, f"team {team.name}") for o in team.members]
             item["leads"] = list(dict.fromkeys(h for h in leads if h))
             item["members"] = list(dict.fromkeys(h for h in members if h and h not in leads))
         org = self.organization()
@@ -416,7 +406,7 @@ class _Builder:
                     aligned[key] = keys[id(parent)]
             if any(o.focus):
                 item["focus"] = list(dict.fromkeys(f for f in o.focus if f))
-            owner = self.owner_of(o.owner, o.where, f"objective '{o.title}'")
+            owner = self.person(o.owner, o.where, f"objective '{o.title}'")
             item["key_results"] = self.key_results(o, key, owner, history, health)
             items.append(item)
         self.drop_cycles(aligned, {keys[id(o)]: o for o in objectives})
@@ -569,7 +559,7 @@ class _Builder:
                 self.errors.append(_note(kr.where, f"key result id '{kr.key}' is used twice"))
             what = f"key result '{kr.title}'"
             fallback = ("its objective's owner", objective_owner)
-            owner = self.owner_of(kr.owner, kr.where, what, fallback) if kr.owner else None
+            owner = self.person(kr.owner, kr.where, what, fallback) if kr.owner else None
             if owner is None and kr.owner is not None:
                 owner = objective_owner  # an unknown owner: said so already
                 if owner is None:
