@@ -39,6 +39,18 @@ class Owner:
     email: str | None = None
     ref: str | None = None  # the source's own id of the person, when it has one
 
+    @classmethod
+    def of(cls, name: str | None, email: str | None) -> Owner | None:
+        """The owner of a row's owner and owner email cells: an email in the name column is
+        taken as the email; of several owners (`a; b`) the first one owns it in okrbot."""
+        if email and "@" not in email and name and "@" in name:
+            name, email = email, name
+        if name and "@" in name and not email:
+            name, email = None, name
+        name = name.split(";")[0].strip() or None if name else None
+        email = email.split(";")[0].strip() or None if email else None
+        return cls(name, email) if name or email else None
+
 
 @dataclass
 class CheckIn:

@@ -84,19 +84,10 @@ def read_rows(table: Table) -> Found:
         if day is not None:
             dates[i] = day
     file = table.file
-    missing = [
-        f"'{SHEET_COLUMNS[n][0]}'" for n in ("objective", "key_result") if n not in columns.index
-    ]
-    if missing:
-        found = ", ".join(f"'{h}'" for h in table.headers if h) or "none"
-        raise SourceError(
-            [SourceProblem(file, "1", f"no {' or '.join(missing)} column (found: {found})")]
-        )
+    columns.require(table, SHEET_COLUMNS, "objective", "key_result")
     decimal_comma = table.decimal_comma or columns.danish
     found = Found(file)
-    used = ", ".join(f"'{h}'" for h, _ in columns.used)
-    ignored = ", ".join(f"'{h}'" for h in columns.ignored) or "none"
-    found.read = [*table.notes, f"columns used: {used}", f"columns ignored: {ignored}"]
+    found.read = [*table.notes, *columns.report()]
     if dates:
         found.read.append(f"{len(dates)} date column(s) read as check-in history")
     errors: list[SourceProblem] = []
@@ -170,7 +161,7 @@ def read_rows(table: Table) -> Found:
             unit=cell_text(value("unit")), start=number_of("start"), target=number_of("target"),
             current=reading(value("current"), _header(columns, "current")), min=number_of("min"),
             max=number_of("max"), weight=number_of("weight"), health=health,
-            owner=_owner(cell_text(value("owner")), cell_text(value("owner_email"))),
+            owner=Owner.of(cell_text(value("owner")), cell_text(value("owner_email"))),
         )  # fmt: skip
         for i, day in dates.items():
             cell = row[i] if i < len(row) else None
@@ -188,9 +179,3 @@ def read_rows(table: Table) -> Found:
 
 def _header(columns, name: str) -> str:
     return columns.header(name) if name in columns.index else name
-
-
-def _owner(name: str | None, email: str | None) -> Owner | None:
-    if name and "@" in name and not email:
-        name, email = None, name
-    return Owner(name, email) if name or email else None

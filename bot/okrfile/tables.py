@@ -175,6 +175,20 @@ class Columns:
     def header(self, name: str) -> str:
         return next(h for h, f in self.used if f == name)
 
+    def report(self) -> list[str]:
+        """What the report says about the columns."""
+        used = ", ".join(f"'{h}'" for h, _ in self.used) or "none"
+        ignored = ", ".join(f"'{h}'" for h in self.ignored) or "none"
+        return [f"columns used: {used}", f"columns ignored: {ignored}"]
+
+    def require(self, table: Table, aliases: dict[str, tuple[str, ...]], *names: str) -> None:
+        """SourceError naming the first header of each needed field that has no column."""
+        missing = [f"'{aliases[n][0]}'" for n in names if n not in self.index]
+        if missing:
+            found = ", ".join(f"'{h}'" for h in table.headers if h) or "none"
+            message = f"no {' or '.join(missing)} column (found: {found})"
+            raise SourceError([SourceProblem(table.file, "1", message)])
+
 
 def map_columns(
     headers: list[str],

@@ -122,15 +122,10 @@ def read_viva(data: bytes, filename: str) -> Found:
 def read_explorer(table: Table) -> Found:
     columns = map_columns(table.headers, EXPLORER_COLUMNS, DANISH)
     file = table.file
-    missing = [f"'{EXPLORER_COLUMNS[n][0]}'" for n in ("title", "type") if n not in columns.index]
-    if missing:
-        found = ", ".join(f"'{h}'" for h in table.headers if h) or "none"
-        raise SourceError(
-            [SourceProblem(file, "1", f"no {' or '.join(missing)} column (found: {found})")]
-        )
+    columns.require(table, EXPLORER_COLUMNS, "title", "type")
     decimal_comma = table.decimal_comma or columns.danish
     found = Found(file)
-    found.read = [*table.notes, *_columns_report(columns)]
+    found.read = [*table.notes, *columns.report()]
     errors: list[SourceProblem] = []
     objectives: list[ObjectiveIn] = []
     by_id: dict[str, ObjectiveIn] = {}
@@ -172,7 +167,7 @@ def read_explorer(table: Table) -> Found:
         if kind == "initiative":
             initiatives.append(number)
             continue
-        owner = _owner(cell_text(value("owner")), cell_text(value("owner_email")))
+        owner = Owner.of(cell_text(value("owner")), cell_text(value("owner_email")))
         ref = cell_text(value("id"))
         parent = cell_text(value("parent_id")) or cell_text(value("parent"))
         if kind == "objective":
@@ -248,24 +243,6 @@ def read_explorer(table: Table) -> Found:
         )
     found.objectives = objectives
     return found
-
-
-def _owner(name: str | None, email: str | None) -> Owner | None:
-    if email and "@" not in email and name and "@" in name:
-        name, email = email, name
-    if name and "@" in name and not email:
-        name, email = None, name
-    if name and ";" in name:  # several owners: the first one owns it in okrbot
-        name = name.split(";")[0].strip()
-    if email and ";" in email:
-        email = email.split(";")[0].strip()
-    return Owner(name, email) if name or email else None
-
-
-def _columns_report(columns) -> list[str]:
-    used = ", ".join(f"'{h}'" for h, _ in columns.used) or "none"
-    ignored = ", ".join(f"'{h}'" for h in columns.ignored) or "none"
-    return [f"columns used: {used}", f"columns ignored: {ignored}"]
 
 
 # ---- the ZIP of JSON files -----------------------------------------------------------------
