@@ -101,7 +101,10 @@ def run(
     if not apply:
         landing = land(found, Settings(**{k: v for k, v in chosen.items() if v}))
         _report(landing)
-        _write(landing.text, out)
+        if out is None:
+            sys.stdout.write(landing.text)
+        else:
+            _rename(_prepare(landing.text, out), out)
         return
     summary = asyncio.run(_apply(found, out, chosen))
     typer.echo(f"Imported {file}: {summary}.")
@@ -125,15 +128,22 @@ async def _apply(found: Found, out: Path | None, chosen: dict) -> str:
     from bot.okrfile.importer import import_landing
 
     db = open_database(load_settings())
+    written = None  # the OKR file, complete beside --out, renamed over it once imported
     try:
         async with db.transaction() as session:  # one transaction: all of it, or nothing
             landing = land(found, await _settings(session, chosen))
             _report(landing)
             if out is not None:
-                _write(landing.text, out)
+                written = _prepare(landing.text, out)
             report = await import_landing(session, landing, now=system_clock())
+    except BaseException:
+        if written is not None:
+            os.unlink(written)
+        raise
     finally:
         await db.dispose()
+    if written is not None:
+        _rename(written, out)
     history = (
         f"; {report.history} check-ins of {report.key_results} key results as history"
         if report.history
@@ -186,11 +196,8 @@ def _report(landing: Landing) -> None:
     typer.echo("\n".join(lines), err=True)
 
 
-def _write(text: str, out: Path | None) -> None:
-    """The whole file or nothing: a temporary file beside it, then renamed over it."""
-    if out is None:
-        sys.stdout.write(text)
-        return
+def _prepare(text: str, out: Path) -> str:
+    """The whole file, written to a temporary file beside `out` (for `_rename`)."""
     directory = out.parent if str(out.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
@@ -200,6 +207,15 @@ def _write(text: str, out: Path | None) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.chmod(tmp, out.stat().st_mode & 0o777 if out.exists() else 0o644)
+    except OSError as e:
+        os.unlink(tmp)
+        raise UsageFailure(f"{out}: cannot write: {e.strerror or e}") from None
+    return tmp
+
+
+def _rename(tmp: str, out: Path) -> None:
+    """Put the complete file in place at once: readers see the old file or the new one."""
+    try:
         os.replace(tmp, out)
     except OSError as e:
         os.unlink(tmp)
