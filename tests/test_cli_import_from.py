@@ -270,6 +270,16 @@ def test_bad_files_exit_2_name_the_place_and_change_nothing(tmp_path, env):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".okrs")) == []
 
 
+def test_a_database_that_cannot_be_reached_writes_no_file(tmp_path, env):
+    shutil.copy(EXPLORER_CSV, tmp_path / "export.csv")
+    env["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    args = ("okrs", "import-from", "viva", "export.csv", "--apply", "--out", "okrs.yaml")
+    result = okrbot(*args, env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("okrbot: cannot migrate")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv"]
+
+
 def test_bad_options_exit_2(tmp_path, env):
     shutil.copy(EXPLORER_CSV, tmp_path / "export.csv")
     result = okrbot(

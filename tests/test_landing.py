@@ -228,6 +228,10 @@ def test_a_file_without_the_needed_columns_says_which_it_has():
         read_viva(b"Overskrift,Type\nA,Objective\n", "x.csv")
     with pytest.raises(SourceError, match="x.csv: the file has no rows"):
         read_viva(b"\n\n", "x.csv")
+    with pytest.raises(SourceError, match="x.csv: no objectives found: nothing to import"):
+        land(read_viva(b"Title,Type\n", "x.csv"), Settings())
+    with pytest.raises(SourceError, match="x.csv: no time period: no objective names one"):
+        land(read_viva(b"Title,Type\nGrow,Objective\n", "x.csv"), Settings())
 
 
 def test_semicolons_and_windows_1252_from_danish_excel():

@@ -396,6 +396,10 @@ class _Builder:
             for kr in o.key_results:
                 if kr.ref:
                     kr_parent[kr.ref] = o
+        if not objectives:
+            raise SourceError(
+                [SourceProblem(self.found.file, "", "no objectives found: nothing to import")]
+            )
         periods = Counter(o.period for o in objectives if o.period)
         period = self.settings.period or (periods.most_common(1)[0][0] if periods else None)
         if period is None:
