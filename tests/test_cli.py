@@ -4,17 +4,14 @@ with its own environment and a real SQLite file."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-OKRBOT = str(Path(sys.executable).parent / "okrbot")
+from tests.processes import cli_env, run_okrbot
 
 GOOD = textwrap.dedent(
     """\
@@ -36,17 +33,10 @@ GOOD = textwrap.dedent(
 
 @pytest.fixture
 def env(tmp_path):
-    clean = {
-        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_", "OKRBOT_"))
-    }
-    clean.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", OKRBOT_LOG_LEVEL="WARNING")
-    return clean
+    return cli_env(tmp_path)
 
 
-def okrbot(*args: str, env: dict, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [OKRBOT, *args], input=stdin, capture_output=True, text=True, env=env, cwd=cwd, timeout=120
-    )
+okrbot = run_okrbot
 
 
 def rows(tmp_path: Path, table: str) -> int:

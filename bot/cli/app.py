@@ -14,11 +14,12 @@ from pathlib import Path
 
 import typer
 
-from bot.cli import doctor, person, report, schedule, wiring
+from bot.cli import doctor, landing, person, report, schedule, wiring
 from bot.cli.support import Failure, UsageFailure, load_settings, open_database
 from bot.clock import system_clock
 from bot.config import Settings
 from bot.okrfile.schema import OkrFileError, load_okr_file
+from bot.okrfile.tables import SourceError
 from storage.db import DatabaseError, upgrade
 
 app = typer.Typer(
@@ -207,13 +208,14 @@ def db_upgrade() -> None:
 # The commands that live in modules of their own, registered here explicitly
 for _commands in (person, report, schedule, doctor):
     _commands.register(app)
+landing.register(okrs_app)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; typer handles usage errors (exit 2) and exits on success."""
     try:
         app(args=argv)
-    except OkrFileError as exc:
+    except (OkrFileError, SourceError) as exc:
         for problem in exc.problems:
             typer.echo(str(problem), err=True)
         return 2

@@ -306,3 +306,56 @@ class _Sync:
             "position": position,
             "archived": False,
         }
+
+
+@dataclass
+class LandingReport:
+    summary: str
+    history: int  # check-ins written as history
+    key_results: int  # key results that got history
+
+
+async def import_landing(session: AsyncSession, landing, *, now: datetime) -> LandingReport:
+    """Import a converted export (bot.okrfile.landing.Landing) and write the check-in history
+    of its new key results with their original dates (source `import`). The caller owns the
+    transaction: with it, nothing is half-imported.
+
+    A key result's `current` follows SPEC §2 as in `import_document`: set when the key result is
+    new (after its history, when it differs from the last check-in) or when it differs from the
+    one imported last time. A key result that already existed keeps its history as it is, so
+    importing the same export again adds nothing.
+    """
+    doc: OkrDocument = landing.document
+    wanted = [kr.id for o in doc.objectives for kr in o.key_results]
+    rows = (await session.execute(select(KeyResult).where(KeyResult.key.in_(wanted)))).scalars()
+    before = {row.key: row.file_current for row in rows}
+
+    def without_current(o: ObjectiveSpec) -> ObjectiveSpec:
+        krs = [kr.model_copy(update={"current": None}) for kr in o.key_results]
+        return o.model_copy(update={"key_results": krs})
+
+    bare = doc.model_copy(update={"objectives": [without_current(o) for o in doc.objectives]})
+    report = await import_document(session, bare, now=now)
+    krs = await _by(session, KeyResult, "key")
+    written = with_history = 0
+    for objective in doc.objectives:
+        for spec in objective.key_results:
+            row = krs[spec.id]
+            new = spec.id not in before
+            entries = landing.history.get(spec.id, []) if new else []
+            for entry in entries:
+                record_update(
+                    session, row, entry.value, at=entry.at, source="import",
+                    health=entry.health, comment=entry.comment,
+                )  # fmt: skip
+            written += len(entries)
+            with_history += bool(entries)
+            deliberate = new or spec.current != before[spec.id]
+            if spec.current is not None and deliberate and spec.current != row.current:
+                record_update(
+                    session, row, spec.current, at=now, source="import",
+                    health=landing.health.get(spec.id),
+                )  # fmt: skip
+                report.values_applied += 1
+            row.file_current = spec.current
+    return LandingReport(report.summary(), written, with_history)
