@@ -170,6 +170,7 @@ def _intent(text: str, refs: list[Ref] = (), dated: bool = False) -> tuple[str |
     """ "skip" / "no change", when the clause says that and not just contains the word
     ("mostly from the holiday sale" is not a holiday). Words naming key results may stand
     with it: "vans unchanged" is no change for that key result."""
+    phrased = []
     for name, pattern in (("skip", _SKIP), ("no_change", _NO_CHANGE)):
         m = pattern.search(text)
         if not m:
@@ -179,7 +180,8 @@ def _intent(text: str, refs: list[Ref] = (), dated: bool = False) -> tuple[str |
             rest = _blank(rest, ref.start, ref.end)
         if m.start() == 0 or not _unexplained(rest, refs, _FILLER_OR_TALK):
             return name, _blank(text, m.start(), m.end())
-    return _said_in_words(text, refs, dated)
+        phrased.append((name, m.span()))
+    return _said_in_words(text, refs, dated, phrased)
 
 
 def _unexplained(text: str, refs, known: frozenset[str]) -> list[str]:
@@ -202,7 +204,7 @@ def _unexplained(text: str, refs, known: frozenset[str]) -> list[str]:
 _TOKEN = re.compile(r"\S+")
 
 
-def _said_in_words(text: str, refs, dated: bool) -> tuple[str | None, str]:
+def _said_in_words(text: str, refs, dated: bool, phrased=()) -> tuple[str | None, str]:
     """ "no change" / "skip" said in words of their own, not a set phrase: every word is one
     the intent uses ("nothing's changed", "der er ikke sket noget siden sidst", "travelling
     all week", "kan ikke nå det i denne uge"), with a cue; a negatable cue only when negated
@@ -210,11 +212,13 @@ def _said_in_words(text: str, refs, dated: bool) -> tuple[str | None, str]:
     rest = text
     for ref in refs:
         rest = _blank(rest, ref.start, ref.end)
+    for _, (start, end) in phrased:  # "ingen opdatering denne uge - spring over"
+        rest = _blank(rest, start, end)
     if _DIGITS.search(rest):
         return None, text
     words = [w.strip(_COMMENT_TRIM) for w in rest.split()]
     words = [w for w in words if any(c.isalpha() for c in w)]
-    if not words:
+    if not words and not phrased:
         return None, text
     negated = any(w in NEGATIONS for w in words)
     for name, cues, negatable, known in _INTENT_WORDS:
@@ -223,7 +227,8 @@ def _said_in_words(text: str, refs, dated: bool) -> tuple[str | None, str]:
             cued += [w for w in words if w in _BACK]  # "back on the 14th", "tilbage mandag"
         if negated and any(w in negatable for w in words):
             cued.append("negated")
-        if not cued or (name == "no_change" and _negated_same(words)):
+        cued += [said for said, _ in phrased if said == name]
+        if not cued or (name == "no_change" and _negated_same(text.split())):
             continue
         left = _unexplained(rest, refs, known)
         if name == "skip":
@@ -387,6 +392,14 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         words = [r for r in words if not _within(r.start, spans)]
     if named:
         words = [r for r in words if not any(e.start <= r.start < e.end for e in named)]
+    if identifiers or _DIGITS.search(text):  # "fase 2", "i zone 3": unless a title says it
+        things = [
+            m
+            for m in _NUMBERED_THING.finditer(text)
+            if not any(_within(r.start, [m.span(1)]) for r in words)
+        ]
+        identifiers += [m.span(2) for m in things]
+        names += [m.span(2) for m in things]
     for start, end in names:
         text = _blank(text, start, end)
     explicit, text, problem = _explicit_refs(text, krs)
@@ -404,6 +417,10 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     inside = [r for r in words + named if _within(r.start, regions)] if regions else []
     if regions:
         refs = [r for r in refs if not _within(r.start, regions)]
+    if refs and not numbers and not _DONE.search(text) and not _NOT_DONE.search(text):
+        links = [m.start() for m in _ABOUT_LINK.finditer(text)]  # "rødt pga. platformsskiftet"
+        if links:
+            refs = [r for r in refs if r.explicit or r.start < links[0]]
     mentions = refs
     if not refs and numbers:
         refs = _by_unit(numbers, krs) or _by_currency(text, krs)
@@ -438,6 +455,10 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     elif refs:
         item.keys, item.explicit = refs[0].keys, refs[0].explicit
     _binary(item, text)
+    if item.binary is not None and identifiers:  # "fase 2 er afsluttet": that phase is done
+        done = (_DONE if item.binary else _NOT_DONE).search(text)
+        if done and any(end <= done.start() for _, end in identifiers):
+            item.binary = None
     if item.binary is None and item.keys is not None and len(item.keys) == 1 and not values:
         (kr,) = [k for k in krs if k.key in item.keys]
         if kr.type == "binary":  # "code of conduct signed", "not signed yet"
@@ -550,6 +571,9 @@ _ABOUT_LINKS = frozenset(
     {"thanks", "thx", "due", "because", "after", "since", "despite", "trods", "pga", "takket"}
     | {"grundet", "efter", "siden", "via", "through", "gennem", "without", "uden", "from", "fra"}
 )
+_ABOUT_LINK = re.compile(
+    r"(?<![\w-])(?:" + "|".join(sorted(_ABOUT_LINKS)) + r"|due to|because of)\b"
+)
 _PREPOSITIONS = _REMARK_LINKS | {"in", "i", "på", "af", "of"}
 _ARTICLES = frozenset({"the", "a", "an", "den", "det", "de", "en", "et", "our", "vores"})
 _CONJUNCTIONS = frozenset({"but", "men", "while", "mens", "whereas", "plus", "samt", "også"})
@@ -626,6 +650,13 @@ def _reads_as_aside(text: str, number: Number) -> bool:
     )
 
 
+# things counted with a number: "fase 2", "phase 3", "zone 3", "hal 4", "sprint 12"
+_NUMBERED_THING = re.compile(
+    r"\b(phase|fase|step|trin|etape|stage|wave|bølge|round|runde|sprint|release|version|zone|"
+    r"hal|hall|site|rute|route|line|linje|gate|dock|lane|bay|level|niveau|floor|etage|batch|"
+    r"pilot|milepæl|milestone|part|del|lot|region|område|afdeling|store|butik)\s?(\d{1,3})\b"
+    r"(?![.,]\d|\s?(?:%|pct|procent|percent))"
+)
 _TIME_REMARK = _phrases([p for p in REMARK_BEFORE if " " in p])
 _LEAD_PREPOSITION = re.compile(
     r"^(?:(?:mest|mostly|mainly|primært|primarily|især|especially|largely|all|alle|most|heraf|"

@@ -24,7 +24,7 @@ from bot.parsing.vocab import (
 # a word, or a name with digits in it ("co2", "4g-backup", "b2b"); a number with a unit glued
 # to it ("3.2kg") is a number, see numbers.py
 _WORD = re.compile(
-    r"(?<![\w.,])\d+[a-zæøå](?:[\w'-]*[a-zæøåéü0-9])?"
+    r"(?<![\w.,])\d+-?[a-zæøå](?:[\w'-]*[a-zæøåéü0-9])?"  # "4g-backup", "14001-certificering"
     r"|(?<!\d)[a-zæøåéü][a-zæøåéü0-9'-]*[a-zæøåéü0-9]"
 )
 # "top 10", "warehouse 2", "ISO 14001", "within 4h" (a unit glued to the number of a name)
@@ -92,6 +92,7 @@ def phrases_of(title: str) -> tuple[str, ...]:
     """Title phrases with a number in them ("top 10", "warehouse 2"): a name, not a value."""
     title = title.lower()
     phrases = [f"{word} {number}" for word, number in _PHRASE.findall(title)]
+    phrases += [f"{number} {unit}" for number, unit in _GLUED_NAME.findall(title)]  # "4h"
     phrases += [
         f"{number} {word}"
         for number, word in _PHRASE_NUMBER_FIRST.findall(title)
@@ -100,6 +101,7 @@ def phrases_of(title: str) -> tuple[str, ...]:
     return tuple(phrases)
 
 
+_GLUED_NAME = re.compile(r"(?<![\w.,])(\d{1,5})(km|kg|h|t|l|min)\b")
 _UNIT_WORDS = frozenset(
     {"kilo", "kilogram", "tonne", "hour", "minute", "minut", "second", "sekund", "liter", "litre"}
 )
@@ -288,6 +290,9 @@ def _phrase_patterns(title: str) -> tuple[re.Pattern, ...]:
     patterns = []
     for phrase in phrases_of(title):
         word, number = phrase.split()
+        if word.isdigit() and number in ("km", "kg", "h", "t", "l", "min"):  # "4h", "4 h"
+            patterns.append(re.compile(rf"(?<![\w.,]){word}\s?{number}\b"))
+            continue
         if word.isdigit():  # "12 depots", "12 depot", "12-depots"
             number, stem_ = word, re.escape(number.rstrip("s"))
             patterns.append(re.compile(rf"(?<![\d.,])\b{number}[\s-]?{stem_}\w{{0,3}}\b"))

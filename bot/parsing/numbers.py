@@ -128,6 +128,7 @@ def find_numbers(clause: str, locale: str) -> list[Number]:
 
 
 _DIGIT = re.compile(r"\d")
+_HYPHENED = re.compile(r"-[^\W\d_]{2,}")
 
 
 def _start(number: Number) -> int:
@@ -139,6 +140,8 @@ def _digit_numbers(clause: str, locale: str) -> list[Number]:
     for m in _DIGITS.finditer(clause):
         if m.group("glued") or clause[m.end() : m.end() + 1].isdigit():
             continue
+        if _HYPHENED.match(clause, m.end()):
+            continue  # "14001-certificering", "24-timers", "3-year": part of a word
         value = to_float(m.group("num"), locale)
         if value is None or len(m.group("num")) > 18:
             continue  # not a number, or not one anybody means (a run of digits)

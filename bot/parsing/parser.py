@@ -157,19 +157,23 @@ def _asides(placed) -> None:
 def _totals_after_mentions(placed) -> None:
     """ "lagerhal C3 har fået solceller, så 4 i alt": a bare value said as what that makes
     ("so", "så", "now", "in total") right after a key result named without a value, in the
-    same sentence, is that key result's value."""
+    same sentence, is that key result's value; so is a bare value after a key result said as
+    a heading ("webplatform: fase 2 er afsluttet, 60 %")."""
     for index, (line, sentence, item) in enumerate(placed):
         if index == 0 or item.keys is not None or item.number is None or item.aside:
             continue
-        if not _MAKES.search(item.text):
-            continue
         before_line, before_sentence, before = placed[index - 1]
+        headed = _HEADED.match(before.text) and _ONLY_VALUE.fullmatch(item.text)
+        if not (_MAKES.search(item.text) or headed):  # "webplatform: fase 2 afsluttet, 60 %"
+            continue
         if (before_line, before_sentence) != (line, sentence) or before.keys is None:
             continue
         if len(before.keys) == 1 and _is_mention(before) and not before.problem:
             item.keys = before.keys
 
 
+_HEADED = re.compile(r"^[^:,\d]{2,40}:\s")
+_ONLY_VALUE = re.compile(r"[+-]?\d+(?:[.,]\d+)?\s?(?:%|pct|procent|percent)?")
 _MAKES = re.compile(
     r"^(?:so|så|now|nu|dvs|altså|which makes|that makes|making it|bringing it to|det giver)\b"
     r"|\b(?:i alt|in total|totalt|samlet|total)$"

@@ -28,7 +28,8 @@ BLOCKER_WORDS = (
 DONE_WORDS = (
     '✅', '✔️', 'done', 'launched', 'shipped', 'live', 'is live', 'went live', 'complete',
     'completed', 'finished', 'delivered', 'released', 'færdig', 'færdigt', 'lanceret', 'klar',
-    'leveret', 'afsluttet', 'gennemført', 'i luften',
+    'leveret', 'afsluttet', 'gennemført', 'i luften', 'i hus', 'er i hus', 'in the bag',
+    'wrapped up', 'signed off',
 )
 
 NOT_DONE_WORDS = (
@@ -44,7 +45,8 @@ NO_CHANGE_PHRASES = (
     'all the same', 'still the same', 'the same', 'nothing moved', 'no movement', 'flat',
     'flat week', "haven't changed", "hasn't changed", 'have not changed', 'not changed',
     'nothing to add', 'same numbers', 'same as on', 'står stille', 'intet at melde',
-    'ikke noget nyt', 'som sidst', 'som sidste uge', 'de samme', 'det samme',
+    'ikke noget nyt', 'som sidst', 'som sidste uge', 'de samme', 'det samme', 'as before',
+    'like last week', 'som før', 'som hidtil', 'ligesom sidst', 'same as last wk',
     'ingen bevægelse', 'samme niveau', 'ikke ændret', 'stadig det samme',
 )
 
@@ -184,7 +186,8 @@ REMARK_BEFORE = (
     'was', 'were', 'var', 'from', 'fra', 'vs', 'vs.', 'versus', 'mod', 'against', 'compared to',
     'last week', 'sidste uge', 'sidst', 'target', 'mål', 'målet', 'goal', 'aim', 'heraf',
     'of which', 'incl', 'incl.', 'including', 'inkl', 'inkl.', 'inklusive', 'excl', 'ekskl',
-    'expected', 'expect', 'forventet', 'forventer', 'forecast', 'prognose', 'hit', 'budget',
+    'expected', 'expect', 'forventet', 'forventer', 'forecast', 'prognose', 'to hit', 'will hit',
+    'should hit', 'budget',
     'previously', 'prior', 'before', 'earlier', 'tidligere', 'før', 'forrige', 'last month',
     'sidste måned', 'last time', 'sidste gang', 'last quarter', 'sidste kvartal', 'forrige uge',
     'last wk', 'prev', 'formerly', 'hidtil', 'baseline', 'start', 'startede på', 'started at',
@@ -239,7 +242,7 @@ NO_CHANGE_WORDS = frozenset({
     'worth', 'mentioning', 'nævne', 'om', 'about', 'side', 'min', 'from', 'fra',
     'there', 'været', 'been', 'være', 'be', 'virkelig', 'helt', 'quite', 'basically', 'stort',
     'set', 'pretty', 'mostly', 'overall', 'samlet', 'everything', 'alle', 'okr', 'okrs',
-    'kr', 'krs',
+    'kr', 'krs', 'wk', 'wks', 'before', 'før',
 })
 
 SKIP_CUES = frozenset({
@@ -274,7 +277,9 @@ SKIP_WORDS = frozenset({
     'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'okt', 'oct', 'nov', 'dec',
     'christmas', 'easter', 'påske', 'summer', 'sommer', 'winter', 'vinter', 'autumn',
     'efterår', 'break', 'som', 'as', 'usual', 'tomorrow', 'imorgen',
-    'check-in', 'checkin', 'now', 'nu', 'right', 'currently', 'pt', 'p.t',
+    'check-in', 'checkin', 'now', 'nu', 'right', 'currently', 'pt', 'p.t', 'swamped', 'busy',
+    'slammed', 'overloaded', 'travl', 'travlt', 'snowed', 'under', 'hectic', 'crazy', 'vild',
+    'wk', 'wks', 'ingen', 'opdateringer', 'beklager', 'sorry', 'apologies', 'undskyld',
 })
 
 # fmt: on

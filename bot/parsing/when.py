@@ -59,7 +59,7 @@ _ANY = re.compile("|".join(f"(?:{p})" for p in _PATTERNS))
 # a bare day/month after a "when" word: the date is the span, not the word
 _DAY_MONTH = re.compile(
     rf"\b(?:(?:{_WHEN})\.?\s(?:(?:{_WEEKDAY})\s)?|(?:{_WEEKDAY})\s)"
-    rf"(?P<date>{_DAY}[./]{_MONTH})\.?(?![\d.,]|\w)"
+    rf"(?P<date>{_DAY}[./]{_MONTH}|{_MONTH}/{_DAY})\.?(?![\d.,]|\w)"  # "on 12/15": month first
 )
 
 # a span of days after a leave or "when" word: "juleferie 20.12-4.1", "off 22/12-2/1" (not
