@@ -72,6 +72,8 @@ CORPORA = [
     ("field_holdout3.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
     # measured once (en 94.7 %, da 94.6 %, no wrong write), since then tuning
     ("field_holdout4.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
+    # measured once (en 94.0 %, da 88.0 %, two wrong writes), since then tuning
+    ("field_holdout5.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
 ]
 
 
@@ -83,6 +85,7 @@ FILES = [
     ("field_holdout2.yaml", "field_okrs.yaml"),
     ("field_holdout3.yaml", "field_okrs.yaml"),
     ("field_holdout4.yaml", "field_okrs.yaml"),
+    ("field_holdout5.yaml", "field_okrs.yaml"),
 ]
 
 
@@ -150,7 +153,7 @@ def test_every_member_of_the_fixture_has_key_results(member):
 @pytest.mark.parametrize(
     "member",
     ["ruth", "omar", "priya", "tom", "lena", "sam", "karen", "soren", "mette", "jakob", "ida"]
-    + ["nina", "marcus", "freja", "chloe", "astrid"],
+    + ["nina", "marcus", "freja", "chloe", "astrid", "leo", "signe"],
 )
 def test_every_member_of_the_field_fixture_has_key_results(member):
     assert prompts("field_okrs.yaml")[member]

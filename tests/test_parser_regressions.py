@@ -79,6 +79,8 @@ FIELD = {m: tuple(krs) for m, krs in prompts("field_okrs.yaml").items()}
         ("ruth", "en", "all as before", "no_change"),
         ("ruth", "en", "Sorry, swamped this week - skip me", "skip"),
         ("karen", "da", "Beklager, ingen opdatering denne uge - spring over", "skip"),
+        # a number that fits only scaled asks, whenever it is below the range
+        ("signe", "da", "vandforbrug 4,6", "clarify"),
     ],
 )
 def test_intents_and_spans(member, locale, text, status):
@@ -146,6 +148,18 @@ def test_names_identifiers_and_remarks(member, locale, text, expected, comment):
         ("lena", "en", "warehouse move: phase 2 done, 70%", [("WH-1.1", 70)]),
         # a number with a unit in a title is its name
         ("marcus", "en", "overtime 310h, picks 117", [("DC2-1.3", 310), ("DC2-1.1", 117)]),
+        # "more" after the counted word is one more, not a value of 1
+        ("soren", "da", "1 hal mere med solceller", [("LAG-1.2", 3)]),
+        # "4.580m3", a title's numbers with a range, a full date, an ordinal, how far to go
+        ("signe", "da", "vandforbrug 4.580m3", [("EJD-1.3", 4580)]),
+        ("signe", "da", "LED terminal 1-3: 65 %", [("EJD-1.2", 65)]),
+        ("tom", "en", "6 trucks since 2026-11-27", [("HYD-1.1", 6)]),
+        ("ida", "da", "løst ved 1. kontakt: 70 %", [("KS-1.2", 70)]),
+        ("astrid", "da", "tilfredshed 69 point, 6 point fra målet", [("HR-1.1", 69)]),
+        # an inflection is compared without its ending: "elforbruget" is not "vandforbrug"
+        ("signe", "da", "elforbruget er 98 kWh", [("EJD-1.1", 98)]),
+        # a title's "per week" and its value: no week number
+        ("leo", "en", "held shipments per week 19", [("CUS-1.2", 19)]),
     ],
 )
 def test_remarks_after_a_value_and_other_forms_of_titles(member, locale, text, expected):

@@ -400,6 +400,9 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         ]
         identifiers += [m.span(2) for m in things]
         names += [m.span(2) for m in things]
+        ordinals = [m.span(1) for m in _ORDINAL.finditer(text)]  # "ved 1. kontakt"
+        identifiers += ordinals
+        names += ordinals
     for start, end in names:
         text = _blank(text, start, end)
     explicit, text, problem = _explicit_refs(text, krs)
@@ -651,6 +654,9 @@ def _reads_as_aside(text: str, number: Number) -> bool:
 
 
 # things counted with a number: "fase 2", "phase 3", "zone 3", "hal 4", "sprint 12"
+_ORDINAL = re.compile(
+    r"\b(?:ved|i|på|til|for|fra|efter|den|det|de|hver|in|at|the|every)\s(\d{1,2})\.(?=\s[a-zæøå]{2,})"
+)
 _NUMBERED_THING = re.compile(
     r"\b(phase|fase|step|trin|etape|stage|wave|bølge|round|runde|sprint|release|version|zone|"
     r"hal|hall|site|rute|route|line|linje|gate|dock|lane|bay|level|niveau|floor|etage|batch|"
@@ -662,6 +668,12 @@ _LEAD_PREPOSITION = re.compile(
     r"^(?:(?:mest|mostly|mainly|primært|primarily|især|especially|largely|all|alle|most|heraf|"
     r"typically|typisk|only|kun)\s)?(?:from|fra|hos|ved|i|in|med|with|thanks to|takket være|"
     r"due to|pga\.?|because of|grundet|on account of)\s"
+)
+# "6 point fra målet", "3 to go", "0.4 short of target": how far from the target, not a value
+_TO_TARGET = re.compile(
+    r"^\s*(?:[^\W\d_]{1,8}\s)?(?:fra målet|from (?:the )?(?:target|goal)|to (?:the )?target|"
+    r"til målet|to go|short|under (?:the )?target|below (?:the )?target|above (?:the )?target|"
+    r"over (?:the )?target|under målet|over målet|mangler|tilbage|left|remaining)\b"
 )
 _PART_OF = re.compile(
     r"^\s*(?:of it|of that|of them|of those|of which|af dem|af det|af dette|af disse|heraf)\b"
@@ -678,7 +690,9 @@ def _reads_as_remark(text: str, item: Item) -> bool:
     if _LEAD_PREPOSITION.match(said) and not _TOTAL.match(said):
         return True
     number = item.number
-    if number is not None and _PART_OF.match(text[number.end :]):
+    if number is not None and (
+        _PART_OF.match(text[number.end :]) or _TO_TARGET.match(text[number.end :])
+    ):
         return True
     if item.keys is None and item.binary is not None and number is None:
         rest = _NOT_DONE.sub(" ", _DONE.sub(" ", text))
@@ -732,8 +746,16 @@ def _marker(text: str, number: Number, total: bool) -> tuple[int, bool]:
     last_two = " ".join(before[-2:])
     last = before[-1] if before else ""
     nxt = after[0].strip(".,!") if after else ""
-    if nxt not in _AFTER_MARKERS and len(after) == 2 and not any(c.isdigit() for c in nxt):
-        nxt = after[1].strip(".,!")  # "2 campaigns more", "2 kampagner til" (marker at the end)
+    if (
+        nxt not in _AFTER_MARKERS
+        and len(after) >= 2
+        and not any(c.isdigit() for c in nxt)
+        and (
+            len(after) == 2 or (after[1].strip(".,!") in _MORE_OR_FEWER and nxt not in _NOT_COUNTED)
+        )
+    ):
+        # "2 campaigns more", "2 kampagner til" (marker at the end), "1 hal mere med solceller"
+        nxt = after[1].strip(".,!")
     elif nxt == "til" and len(after) > 1:
         nxt = ""  # "37t til og med uge 46": "til" is "more" only at the end of the clause
     if last in ABSOLUTE_BEFORE or last_two.endswith(_ABSOLUTE_PHRASES):
@@ -836,4 +858,6 @@ _INTENT_WORDS = (
     ),
 )
 _AFTER_MARKERS = frozenset(UP_AFTER) | frozenset(DOWN_AFTER)
+_MORE_OR_FEWER = _AFTER_MARKERS - {"til", "nye", "added"}
+_NOT_COUNTED = _ABOUT_LINKS | _PREPOSITIONS | _CONJUNCTIONS | _FILLER  # "27 efter flere ..."
 _ABSOLUTE_PHRASES = tuple(p for p in ABSOLUTE_BEFORE if " " in p)

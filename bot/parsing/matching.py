@@ -28,7 +28,9 @@ _WORD = re.compile(
     r"|(?<!\d)[a-zæøåéü][a-zæøåéü0-9'-]*[a-zæøåéü0-9]"
 )
 # "top 10", "warehouse 2", "ISO 14001", "within 4h" (a unit glued to the number of a name)
-_PHRASE = re.compile(r"\b([a-zæøå]{3,})[\s-]?(\d{1,5})(?=(?:km|kg|h|t|l|min|m)?\b)(?![.,]\d)")
+_PHRASE = re.compile(
+    r"\b([a-zæøå]{3,})[\s-]?(\d{1,5}(?:-\d{1,5})?)(?=(?:km|kg|h|t|l|min|m)?\b)(?![.,]\d)"
+)
 # the number first: "EV chargers at 12 depots" (not a unit: "per 100 km" is the phrase above)
 _PHRASE_NUMBER_FIRST = re.compile(r"(?<![\d.,])\b(\d{1,3})\s([a-zæøå]{4,})\b")
 _BINARY_WORDS = frozenset(w for phrase in DONE_WORDS + NOT_DONE_WORDS for w in phrase.split())
@@ -77,7 +79,7 @@ def terms_of(title: str, unit: str | None) -> frozenset[str]:
             terms.update(
                 stem(p)
                 for p in w.split("-")
-                if (len(p) >= 4 or _has_digit(p) and len(p) >= 2) and p not in _NOT_TERMS
+                if (len(p) >= 3 or _has_digit(p) and len(p) >= 2) and p not in _NOT_TERMS
             )
     initials = "".join(w[0] for w in re.findall(r"[a-zæøå]+", title.lower()))
     if len(initials) >= 2:
@@ -158,7 +160,7 @@ def _swapped(word: str, term: str) -> bool:
 # English endings of one root: "renewals" and "renewed", "signing" and "signed"
 _ENGLISH_ENDINGS = (
     *("ications", "ication", "ations", "ation", "ments", "ment", "ings", "ing", "ied", "ies"),
-    *("als", "al", "ed", "ers", "er", "es", "s"),
+    *("ances", "ance", "als", "al", "ed", "ers", "er", "es", "s"),
 )
 
 
@@ -187,6 +189,8 @@ def _compound(word: str, term: str) -> bool:
         if len(shorter) >= 5 and (longer.startswith(shorter) or longer.endswith(shorter)):
             return True
     # "omsætningstal" and "nettoomsætning": the shared part ends one word and starts the other
+    # (compared without endings: "elforbruget" and "vandforbrug" share an end, no more)
+    word, term = _bare(word), _bare(term)
     common = _longest_common(word, term)
     if common < 7 or common < 0.6 * min(len(word), len(term)):
         return False
@@ -335,7 +339,8 @@ def completion(text: str, title: str) -> float | None:
     """A binary key result's own past participle said as done or not done: "code of conduct
     signed" (1), "not signed yet" (0), "iso 14001 certified" for "ISO 14001 certification
     achieved", "underskrevet" for "Aftale underskrevet"."""
-    title_words = [w for w in _WORD.findall(title.lower()) if len(w) >= 4]
+    every_word = _WORD.findall(title.lower())
+    title_words = [w for w in every_word if len(w) >= 4]
     said = _WORD.findall(text)
     for index, word in enumerate(said):
         if len(word) < 5 or not word.endswith(_PARTICIPLE_ENDINGS):
@@ -343,7 +348,7 @@ def completion(text: str, title: str) -> float | None:
         if any(word == t or (word.isascii() and _root(word) == _root(t)) for t in title_words):
             before = said[:index]
             # said of the key result itself, not by someone: "legal finally signed it"
-            if any(not _of_title(w, title_words) for w in before if w not in _NEGATED):
+            if any(not _of_title(w, every_word) for w in before if w not in _NEGATED):
                 return None
             if any(w in _NEGATED for w in before[-3:]):
                 return 0.0

@@ -257,7 +257,7 @@ def _readings(kr: PromptKR, item: Item, number) -> set[float]:
         and kr.target is not None
     ):
         low, high = sorted((kr.start, kr.target))
-        if 0 < value < low and value * SCALES[0] <= low:  # far below, and fits once scaled
+        if 0 < value < low and value * SCALES[0] <= high:  # below, and fits once scaled
             readings |= {value * s for s in SCALES if low <= value * s <= high}
     return readings
 

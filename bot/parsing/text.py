@@ -31,6 +31,10 @@ _ORDINAL_DATE = re.compile(
     r"(?<=\b\d)\.(?=\s(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec))"
     r"|(?<=\b\d\d)\.(?=\s(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec))"
 )
+# "ved 1. kontakt", "i 2. kvartal": a Danish ordinal after a preposition, not a sentence end
+_ORDINAL_THING = re.compile(
+    r"(\b(?:ved|i|på|til|for|fra|efter|den|det|de|hver|in|at|the|every)\s)(\d{1,2})\.(?=\s[a-zæøå]{2,})"
+)
 _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?]+(?=\s|$)|(?<=\d)[.!?]+(?=\s+[^\d\s])|[!?]+")
 _CLAUSE_SEP = re.compile(
     r"\s*;\s*|(?<!\d),(?!\d)\s*|(?<=\d),(?=\s)\s*|,\s+|\s+/\s+"
@@ -85,6 +89,7 @@ def split(
         if "." in line:
             protected = _ABBREVIATIONS.sub(_kept_dot, line)
             protected = _ORDINAL_DATE.sub(_KEPT_DOT, protected)
+            protected = _ORDINAL_THING.sub(r"\1\2" + _KEPT_DOT, protected)
             if words:
                 protected = _SHORTENED.sub(lambda m: _shortened(m, words), protected)
         else:

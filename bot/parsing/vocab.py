@@ -178,7 +178,8 @@ UNIT_ALIASES: dict[str, str] = {
     'minute': 'min', 'minutes': 'min', 'minut': 'min', 'minutter': 'min', 'sec': 's',
     'secs': 's', 'sek': 's', 'seconds': 's', 'sekunder': 's', 'd': 'days', 'day': 'days',
     'days': 'days', 'dag': 'days', 'dage': 'days', 'km': 'km', 'kwh': 'kwh', 'mwh': 'mwh',
-    'l': 'l', 'liter': 'l', 'litre': 'l', 'litres': 'l',
+    'l': 'l', 'liter': 'l', 'litre': 'l', 'litres': 'l', 'm3': 'm3', 'm³': 'm3', 'kubikmeter': 'm3',
+    'm2': 'm2', 'm²': 'm2', 'kvm': 'm2',
 }
 
 # a number after these is what it was, a part of it, a target or a forecast: not the value
@@ -242,7 +243,8 @@ NO_CHANGE_WORDS = frozenset({
     'worth', 'mentioning', 'nævne', 'om', 'about', 'side', 'min', 'from', 'fra',
     'there', 'været', 'been', 'være', 'be', 'virkelig', 'helt', 'quite', 'basically', 'stort',
     'set', 'pretty', 'mostly', 'overall', 'samlet', 'everything', 'alle', 'okr', 'okrs',
-    'kr', 'krs', 'wk', 'wks', 'before', 'før',
+    'kr', 'krs', 'wk', 'wks', 'before', 'før', 'two', 'three', 'four', 'both', 'tre', 'fire',
+    'begge', 'sammen', 'them', 'dem', 'across', 'board', 'hele', 'vejen', 'rundt', 'linjen',
 })
 
 SKIP_CUES = frozenset({

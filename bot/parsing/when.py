@@ -28,6 +28,8 @@ _WEEKDAY = r"mandag|tirsdag|onsdag|torsdag|fredag|monday|tuesday|wednesday|thurs
 
 _PATTERNS = (
     # weeks: "week 32", "uge 51 og 52", "weeks 32-33", "w50", "wk 48"
+    # (not "per week 10", "pr. uge 12": a title's "per week" and its value)
+    r"(?<!per )(?<!pr )(?<!pr\. )(?<!each )(?<!every )(?<!hver )(?<!om )(?<!a )"
     r"\b(?:weeks?|wk|uger?|ugerne|kw)\.?\s?(?P<week>\d{1,2})"
     r"(?:\s?(?:-|og|and|to|til|&)\s?(?P<last_week>\d{1,2})\b(?!\s?\)))?\b",  # not "wk1 - 2)"
     r"\bw\d{1,2}\b",
@@ -50,7 +52,7 @@ _PATTERNS = (
     r"\b(?:at|from|until|by|before|after|around)\s\d{1,2}:\d{2}\b",
     r"\b[01]\d:[0-5]\d\b",
     # years and quarters with a year: "in 2027", "Q1 2027"
-    rf"\b(?:in|i|by|since|siden|from|fra|until|til|before|før|after|efter)\s{_YEAR}\b",
+    rf"\b(?:in|i|by|since|siden|from|fra|until|til|before|før|after|efter)\s{_YEAR}\b(?![-/.]\d)",
     rf"\bq[1-4]\s?{_YEAR}\b",
     # durations: "in 2 weeks", "for 3 months", "2 ugers ferie"
     r"\b\d{1,2}\s?(?:weeks?|uger|ugers|months?|måneder|måneders|years?)\b",
