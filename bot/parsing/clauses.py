@@ -410,6 +410,7 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         words = [r for r in words if not any(e.start <= r.start < e.end for e in explicit)]
     parens = [m.span() for m in _PARENS.finditer(text)] if "(" in text else []
     refs = _group(explicit + [r for r in named + words if not _within(r.start, parens)], text)
+    said = text  # the intent's words stay in the comment of a value: "back from holiday"
     intent, text = _intent(text, refs, dated=bool(when))
     numbers = find_numbers(text, locale)
     units = [r for r in words if any(n.start < r.start < n.end for n in numbers)]
@@ -474,7 +475,8 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
     if item.keys is None and item.number is not None:
         item.aside = _reads_as_aside(text, item.number)
     item.remark = _reads_as_remark(text, item)
-    comment = _comment(_restore(text, clause, when + kept + identifiers), covered, item)
+    base = said if intent and item.has_value else text
+    comment = _comment(_restore(base, clause, when + kept + identifiers), covered, item)
     item.comment = comment if blocker and comment and blocker in comment else blocker or comment
     return [item]
 
