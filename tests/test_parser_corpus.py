@@ -74,6 +74,8 @@ CORPORA = [
     ("field_holdout4.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
     # measured once (en 94.0 %, da 88.0 %, two wrong writes), since then tuning
     ("field_holdout5.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
+    # measured once (en 100/102, da 100/102: 98.0 % each, no wrong write), since then tuning
+    ("field_holdout6.yaml", "field_okrs.yaml", 200, FIELD_ACCURACY),
 ]
 
 
@@ -86,6 +88,7 @@ FILES = [
     ("field_holdout3.yaml", "field_okrs.yaml"),
     ("field_holdout4.yaml", "field_okrs.yaml"),
     ("field_holdout5.yaml", "field_okrs.yaml"),
+    ("field_holdout6.yaml", "field_okrs.yaml"),
 ]
 
 
@@ -153,7 +156,7 @@ def test_every_member_of_the_fixture_has_key_results(member):
 @pytest.mark.parametrize(
     "member",
     ["ruth", "omar", "priya", "tom", "lena", "sam", "karen", "soren", "mette", "jakob", "ida"]
-    + ["nina", "marcus", "freja", "chloe", "astrid", "leo", "signe"],
+    + ["nina", "marcus", "freja", "chloe", "astrid", "leo", "signe", "owen", "maja"],
 )
 def test_every_member_of_the_field_fixture_has_key_results(member):
     assert prompts("field_okrs.yaml")[member]

@@ -79,6 +79,8 @@ FIELD = {m: tuple(krs) for m, krs in prompts("field_okrs.yaml").items()}
         ("ruth", "en", "all as before", "no_change"),
         ("ruth", "en", "Sorry, swamped this week - skip me", "skip"),
         ("karen", "da", "Beklager, ingen opdatering denne uge - spring over", "skip"),
+        ("maja", "da", "Holder juleferie fra 21/12 til 3/1 - spring mig over", "skip"),
+        ("ruth", "en", "nothing new to report, everything is where it was", "no_change"),
         # a number that fits only scaled asks, whenever it is below the range
         ("signe", "da", "vandforbrug 4,6", "clarify"),
     ],
@@ -160,6 +162,14 @@ def test_names_identifiers_and_remarks(member, locale, text, expected, comment):
         ("signe", "da", "elforbruget er 98 kWh", [("EJD-1.1", 98)]),
         # a title's "per week" and its value: no week number
         ("leo", "en", "held shipments per week 19", [("CUS-1.2", 19)]),
+        # what it was, after a value; a title word after "done" and words about it
+        ("soren", "da", "pap 37 t, var 34,5", [("LAG-1.1", 37)]),
+        (
+            "nina",
+            "en",
+            "code of conduct: done, the last one was a supplier in Porto",
+            [("PRC-1.3", 1)],
+        ),
     ],
 )
 def test_remarks_after_a_value_and_other_forms_of_titles(member, locale, text, expected):

@@ -180,7 +180,7 @@ def _intent(text: str, refs: list[Ref] = (), dated: bool = False) -> tuple[str |
             rest = _blank(rest, ref.start, ref.end)
         if m.start() == 0 or not _unexplained(rest, refs, _FILLER_OR_TALK):
             return name, _blank(text, m.start(), m.end())
-        phrased.append((name, m.span()))
+        phrased += [(name, other.span()) for other in pattern.finditer(text)]
     return _said_in_words(text, refs, dated, phrased)
 
 
@@ -440,6 +440,8 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         values = [n for n in values if n not in asides]
     if unclear:
         problem = problem or ("parse.unclear", {"key": min(unclear)})
+    if len(refs) > 1 and not values:
+        refs = _before_done(text, refs)
     if len({r.keys for r in refs}) == 1:
         refs = refs[:1]  # the same key result named again is part of the comment
     # a remark that names another key result with a number of its own: which is meant?
@@ -543,6 +545,20 @@ def _outside_comment(
     return kept, None, asides
 
 
+def _before_done(text: str, refs: list[Ref]) -> list[Ref]:
+    """ "code of conduct: done 🎉 the last one was the packaging supplier": once a key result
+    is said done, a word naming another after words about it is part of the comment."""
+    done = _DONE.search(text) or _NOT_DONE.search(text)
+    if done is None or not any(r.start < done.start() for r in refs):
+        return refs
+    kept = []
+    for ref in refs:
+        between = [w.strip(_COMMENT_TRIM) for w in text[done.end() : ref.start].split()]
+        if ref.start < done.start() or not any(w and w not in _FILLER for w in between):
+            kept.append(ref)
+    return kept
+
+
 def _after_link(between: list[str]) -> bool:
     """The words before a mention end with a preposition ("from", "fra lager", "at the")."""
     return [w for w in between if w not in _ARTICLES][-1:] in ([p] for p in _PREPOSITIONS)
@@ -626,8 +642,14 @@ def _remark_regions(text: str, numbers: list[Number], parens) -> list[tuple[int,
 def _after_remark_word(text: str, number: Number) -> bool:
     """ "was 6", "var 5,8", "up from 3.1", "vs 4.4h", "mål 35": what it was or should be."""
     before = text[: number.start].split()
+    if _remark_word_ends(before):
+        return True
     while before and before[-1].strip(":=") in _COPULAS:  # "målet er 35", "target is 30"
         before.pop()
+    return _remark_word_ends(before)
+
+
+def _remark_word_ends(before: list[str]) -> bool:
     return bool(before) and (before[-1] in REMARK_BEFORE or " ".join(before[-2:]) in REMARK_BEFORE)
 
 

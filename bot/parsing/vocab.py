@@ -47,6 +47,8 @@ NO_CHANGE_PHRASES = (
     'nothing to add', 'same numbers', 'same as on', 'står stille', 'intet at melde',
     'ikke noget nyt', 'som sidst', 'som sidste uge', 'de samme', 'det samme', 'as before',
     'like last week', 'som før', 'som hidtil', 'ligesom sidst', 'same as last wk',
+    'where it was', 'where they were', 'hvor det var', 'hvor de var', 'same place',
+    'samme sted',
     'ingen bevægelse', 'samme niveau', 'ikke ændret', 'stadig det samme',
 )
 
@@ -245,6 +247,8 @@ NO_CHANGE_WORDS = frozenset({
     'set', 'pretty', 'mostly', 'overall', 'samlet', 'everything', 'alle', 'okr', 'okrs',
     'kr', 'krs', 'wk', 'wks', 'before', 'før', 'two', 'three', 'four', 'both', 'tre', 'fire',
     'begge', 'sammen', 'them', 'dem', 'across', 'board', 'hele', 'vejen', 'rundt', 'linjen',
+    'honestly', 'ærligt', 'egentlig', 'sadly', 'where', 'hvor', 'was', 'var', 'stands', 'står',
+    'place', 'sted',
 })
 
 SKIP_CUES = frozenset({
@@ -282,6 +286,8 @@ SKIP_WORDS = frozenset({
     'check-in', 'checkin', 'now', 'nu', 'right', 'currently', 'pt', 'p.t', 'swamped', 'busy',
     'slammed', 'overloaded', 'travl', 'travlt', 'snowed', 'under', 'hectic', 'crazy', 'vild',
     'wk', 'wks', 'ingen', 'opdateringer', 'beklager', 'sorry', 'apologies', 'undskyld',
+    'holder', 'tager', 'går', 'taking', 'going', 'heading', 'will', 'be', 'vil', 'være',
+    'honestly', 'ærligt', 'egentlig', 'basically', 'sadly',
 })
 
 # fmt: on

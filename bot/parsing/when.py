@@ -31,7 +31,7 @@ _PATTERNS = (
     # (not "per week 10", "pr. uge 12": a title's "per week" and its value)
     r"(?<!per )(?<!pr )(?<!pr\. )(?<!each )(?<!every )(?<!hver )(?<!om )(?<!a )"
     r"\b(?:weeks?|wk|uger?|ugerne|kw)\.?\s?(?P<week>\d{1,2})"
-    r"(?:\s?(?:-|og|and|to|til|&)\s?(?P<last_week>\d{1,2})\b(?!\s?\)))?\b",  # not "wk1 - 2)"
+    r"(?:\s?(?:-|og|and|to|til|&)\s?(?P<last_week>\d{1,2})\b(?!\s?[)/]))?\b",  # "wk1 - 2)"
     r"\bw\d{1,2}\b",
     r"\bw/c\b",  # "w/c 14 Dec": the week commencing
     # full dates: "2026-12-01", "12.01.2027", "24/11/26"
