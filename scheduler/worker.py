@@ -159,8 +159,10 @@ class DeliveryWorker:
         """Claim what fits in the free slots and start sending it; returns how many."""
         free = self.room()
         rows = await self.store.claim(self.name, free, ids=ids)
+        people = await self._people([r.target for r in rows if r.kind in (PROMPT, REMINDER)])
         for row in rows:
-            task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
+            person = people.get(row.target) if row.kind in (PROMPT, REMINDER) else None
+            task = asyncio.create_task(self._deliver(row, person), name=f"outbox-{row.id}")
             self._inflight[row.id] = task
             task.add_done_callback(lambda _t, row_id=row.id: self._inflight.pop(row_id, None))
         return len(rows)
@@ -276,13 +278,25 @@ class DeliveryWorker:
             except Exception:
                 log.exception("renewing outbox leases failed")
 
+    async def _people(self, handles: list[str]) -> dict[str, Person]:
+        """The people the claimed prompts go to, in one statement (a row whose person is not
+        found looks again on its own)."""
+        if not handles:
+            return {}
+        try:
+            async with self.store.db.session() as session:
+                return await repo.people_by_handles(session, handles)
+        except Exception:
+            log.exception("looking up the people of %d prompts failed", len(handles))
+            return {}
+
     # -- one row -------------------------------------------------------------------------------
-    async def _deliver(self, row: Outbox) -> tuple[int, str] | None:
-        """Send one row; returns its id and state when it is finished (sent or failed for
-        good)."""
+    async def _deliver(self, row: Outbox, person: Person | None = None) -> tuple[int, str] | None:
+        """Send one row (to `person`, when a prompt's person was looked up already); returns
+        its id and state when it is finished (sent or failed for good)."""
         platform = row.platform
         try:
-            platform, result = await self._send(row)
+            platform, result = await self._send(row, person)
         except RateLimited as exc:  # never accepted: always safe to retry, whatever the count
             await self.store.retry(
                 row, delay=exc.retry_after, error=str(exc), uncertain=False, platform=platform
@@ -303,11 +317,12 @@ class DeliveryWorker:
             return row.id, SENT
         return None
 
-    async def _send(self, row: Outbox) -> tuple[str | None, dict]:
+    async def _send(self, row: Outbox, person: Person | None) -> tuple[str | None, dict]:
         key = key_of(row)
         if row.kind in (PROMPT, REMINDER):
-            async with self.store.db.session() as session:
-                person = await repo.person_by_handle(session, row.target)
+            if person is None:
+                async with self.store.db.session() as session:
+                    person = await repo.person_by_handle(session, row.target)
             if person is None:
                 raise PermanentFailure(f"no person {row.target!r} in the OKRs")
             sender = await self.senders.for_person(person)
