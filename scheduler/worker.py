@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from itertools import islice
 
 from bot.checkin.due import EXEC_DIGEST, PROMPT, REMINDER
 from bot.delivery import (
@@ -201,6 +202,7 @@ class DeliveryWorker:
         next look at the database."""
         wanted = sorted(set(ids))
         final: dict[int, str] = {}  # sent or failed for good
+        open_ = dict.fromkeys(wanted)  # not finished yet, in order
         elsewhere: set[int] = set()  # not claimable just now (another process, or waiting)
         window = max(4 * self.concurrency, 32)
         started = time.monotonic()
@@ -212,11 +214,14 @@ class DeliveryWorker:
             while (now := time.monotonic()) < deadline and now - tracker.moved < stall:
                 tracker.tell(final, now)
                 free = self.room()
-                candidates = [
-                    i
-                    for i in wanted
-                    if i not in final and i not in elsewhere and i not in self._inflight
-                ][:window]
+                # the rows not finished yet, in order (finished ones leave `open_`, so this
+                # looks at no more than the rows in flight or elsewhere and the window)
+                candidates = list(
+                    islice(
+                        (i for i in open_ if i not in elsewhere and i not in self._inflight),
+                        window,
+                    )
+                )
                 if free > 0 and candidates:
                     claimed = await self.pump(candidates)
                     if claimed < min(free, len(candidates)):
@@ -227,16 +232,22 @@ class DeliveryWorker:
                         timeout=0.5,
                         return_when=asyncio.FIRST_COMPLETED,
                     )
-                    final.update(t.result() for t in done if not t.cancelled() and t.result())
+                    finished = [t.result() for t in done if not t.cancelled() and t.result()]
+                    final.update(finished)
+                    for i, _ in finished:
+                        open_.pop(i, None)
                     continue
-                if any(i not in final and i not in elsewhere for i in wanted):
+                if any(i not in elsewhere for i in open_):
                     continue  # more to claim
-                states = await self.store.states([i for i in wanted if i not in final])
-                final.update((i, state) for i, state in states.items() if state in OUTBOX_FINISHED)
+                states = await self.store.states(list(open_))
+                for i, state in states.items():
+                    if state in OUTBOX_FINISHED:
+                        final[i] = state
+                        open_.pop(i, None)
                 elsewhere.clear()
-                if len(final) == len(wanted):
+                if not open_:
                     break
-                due = await self.store.next_due([i for i in wanted if i not in final])
+                due = await self.store.next_due(list(open_))
                 wait = 0.5
                 if due is not None:
                     wait = max(0.05, (due - self.store.clock()).total_seconds())
