@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/slack_command.py
 	$(BIN)/python bench/teams_command.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/send_cost.py
 	$(BIN)/python bench/digest.py
 
 # Re-pin after changing dependencies in pyproject.toml.

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.batches import Batched
 from bot.checkin.due import Due
 from bot.clock import Clock
 from storage.db import Database
@@ -32,9 +34,43 @@ PENDING, SENDING, SENT, FAILED = OUTBOX_PENDING, OUTBOX_SENDING, OUTBOX_SENT, OU
 LEASE_SECONDS = 30.0
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """A row the platform accepted, to be marked sent."""
+
+    id: int
+    worker: str | None
+    result: dict
+    platform: str
+    at: datetime
+
+
 def key_of(row: Outbox | Due) -> str:
     """The key a message carries on the platform, e.g. `prompt/anna/2026-W47`."""
     return f"{row.kind}/{row.target}/{row.period}"
+
+
+_OUTBOX = Outbox.__table__
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("b_id"),
+        _OUTBOX.c.claimed_by == bindparam("b_worker"),
+        _OUTBOX.c.state == SENDING,
+    )
+    .values(
+        state=SENT,
+        result=bindparam("b_result", type_=_OUTBOX.c.result.type),
+        platform=bindparam("b_platform"),
+        sent_at=bindparam("b_at", type_=_OUTBOX.c.sent_at.type),
+        lease_until=None,
+        uncertain=False,
+        last_error=None,
+    )
+)
+_SENT_BY = select(_OUTBOX.c.id, _OUTBOX.c.claimed_by).where(
+    _OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.state == SENT
+)
 
 
 class OutboxStore:
@@ -42,6 +78,7 @@ class OutboxStore:
         self.db = db
         self.clock = clock
         self.lease = timedelta(seconds=lease_seconds)
+        self._sent: Batched[_Sent, bool] = Batched(self._mark_sent, most=100)
 
     # -- writing what is due -------------------------------------------------------------------
     async def enqueue(self, dues: Iterable[Due]) -> list[int]:
@@ -169,17 +206,25 @@ class OutboxStore:
         await self._ours(row, result=row.result, platform=platform or row.platform)
 
     async def sent(self, row: Outbox, result: dict, *, platform: str) -> bool:
-        now = self.clock()
-        return await self._ours(
-            row,
-            state=SENT,
-            result=result,
-            platform=platform,
-            sent_at=now,
-            lease_until=None,
-            uncertain=False,
-            last_error=None,
-        )
+        """Sent (if the claim is still ours). The rows sent at the same moment are marked
+        together, in one statement, as soon as the marking in front of them is done."""
+        return await self._sent(_Sent(row.id, row.claimed_by, result, platform, self.clock()))
+
+    async def _mark_sent(self, sent: list[_Sent]) -> list[bool]:
+        """Many rows in one transaction, each only while its claim is ours: one UPDATE run for
+        every row (a statement built once), then which of them are ours now, sent."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                _MARK_SENT,
+                [
+                    {"b_id": s.id, "b_worker": s.worker, "b_result": s.result,
+                     "b_platform": s.platform, "b_at": s.at}
+                    for s in sent
+                ],
+            )  # fmt: skip
+            found = await session.execute(_SENT_BY, {"ids": [s.id for s in sent]})
+            now_sent = {row_id: worker for row_id, worker in found}
+        return [s.id in now_sent and now_sent[s.id] == s.worker for s in sent]
 
     async def retry(
         self, row: Outbox, *, delay: float, error: str, uncertain: bool, platform: str | None

@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
+from itertools import islice
 
 from bot.checkin.due import EXEC_DIGEST, PROMPT, REMINDER
 from bot.delivery import (
@@ -159,8 +160,10 @@ class DeliveryWorker:
         """Claim what fits in the free slots and start sending it; returns how many."""
         free = self.room()
         rows = await self.store.claim(self.name, free, ids=ids)
+        people = await self._people([r.target for r in rows if r.kind in (PROMPT, REMINDER)])
         for row in rows:
-            task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
+            person = people.get(row.target) if row.kind in (PROMPT, REMINDER) else None
+            task = asyncio.create_task(self._deliver(row, person), name=f"outbox-{row.id}")
             self._inflight[row.id] = task
             task.add_done_callback(lambda _t, row_id=row.id: self._inflight.pop(row_id, None))
         return len(rows)
@@ -199,6 +202,7 @@ class DeliveryWorker:
         next look at the database."""
         wanted = sorted(set(ids))
         final: dict[int, str] = {}  # sent or failed for good
+        open_ = dict.fromkeys(wanted)  # not finished yet, in order
         elsewhere: set[int] = set()  # not claimable just now (another process, or waiting)
         window = max(4 * self.concurrency, 32)
         started = time.monotonic()
@@ -210,11 +214,14 @@ class DeliveryWorker:
             while (now := time.monotonic()) < deadline and now - tracker.moved < stall:
                 tracker.tell(final, now)
                 free = self.room()
-                candidates = [
-                    i
-                    for i in wanted
-                    if i not in final and i not in elsewhere and i not in self._inflight
-                ][:window]
+                # the rows not finished yet, in order (finished ones leave `open_`, so this
+                # looks at no more than the rows in flight or elsewhere and the window)
+                candidates = list(
+                    islice(
+                        (i for i in open_ if i not in elsewhere and i not in self._inflight),
+                        window,
+                    )
+                )
                 if free > 0 and candidates:
                     claimed = await self.pump(candidates)
                     if claimed < min(free, len(candidates)):
@@ -225,16 +232,22 @@ class DeliveryWorker:
                         timeout=0.5,
                         return_when=asyncio.FIRST_COMPLETED,
                     )
-                    final.update(t.result() for t in done if not t.cancelled() and t.result())
+                    finished = [t.result() for t in done if not t.cancelled() and t.result()]
+                    final.update(finished)
+                    for i, _ in finished:
+                        open_.pop(i, None)
                     continue
-                if any(i not in final and i not in elsewhere for i in wanted):
+                if any(i not in elsewhere for i in open_):
                     continue  # more to claim
-                states = await self.store.states([i for i in wanted if i not in final])
-                final.update((i, state) for i, state in states.items() if state in OUTBOX_FINISHED)
+                states = await self.store.states(list(open_))
+                for i, state in states.items():
+                    if state in OUTBOX_FINISHED:
+                        final[i] = state
+                        open_.pop(i, None)
                 elsewhere.clear()
-                if len(final) == len(wanted):
+                if not open_:
                     break
-                due = await self.store.next_due([i for i in wanted if i not in final])
+                due = await self.store.next_due(list(open_))
                 wait = 0.5
                 if due is not None:
                     wait = max(0.05, (due - self.store.clock()).total_seconds())
@@ -276,13 +289,25 @@ class DeliveryWorker:
             except Exception:
                 log.exception("renewing outbox leases failed")
 
+    async def _people(self, handles: list[str]) -> dict[str, Person]:
+        """The people the claimed prompts go to, in one statement (a row whose person is not
+        found looks again on its own)."""
+        if not handles:
+            return {}
+        try:
+            async with self.store.db.session() as session:
+                return await repo.people_by_handles(session, handles)
+        except Exception:
+            log.exception("looking up the people of %d prompts failed", len(handles))
+            return {}
+
     # -- one row -------------------------------------------------------------------------------
-    async def _deliver(self, row: Outbox) -> tuple[int, str] | None:
-        """Send one row; returns its id and state when it is finished (sent or failed for
-        good)."""
+    async def _deliver(self, row: Outbox, person: Person | None = None) -> tuple[int, str] | None:
+        """Send one row (to `person`, when a prompt's person was looked up already); returns
+        its id and state when it is finished (sent or failed for good)."""
         platform = row.platform
         try:
-            platform, result = await self._send(row)
+            platform, result = await self._send(row, person)
         except RateLimited as exc:  # never accepted: always safe to retry, whatever the count
             await self.store.retry(
                 row, delay=exc.retry_after, error=str(exc), uncertain=False, platform=platform
@@ -303,11 +328,12 @@ class DeliveryWorker:
             return row.id, SENT
         return None
 
-    async def _send(self, row: Outbox) -> tuple[str | None, dict]:
+    async def _send(self, row: Outbox, person: Person | None) -> tuple[str | None, dict]:
         key = key_of(row)
         if row.kind in (PROMPT, REMINDER):
-            async with self.store.db.session() as session:
-                person = await repo.person_by_handle(session, row.target)
+            if person is None:
+                async with self.store.db.session() as session:
+                    person = await repo.person_by_handle(session, row.target)
             if person is None:
                 raise PermanentFailure(f"no person {row.target!r} in the OKRs")
             sender = await self.senders.for_person(person)

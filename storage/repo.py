@@ -1,17 +1,20 @@
-"""Read queries the core needs. Each is one statement whatever the number of rows, so an
-answer's statement count does not grow with the organisation."""
+"""Read queries the core needs, and its few bulk writes. Each is one statement whatever the
+number of rows, so an answer's statement count does not grow with the organisation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 
 from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
+    ROUND_PENDING,
     CheckinRound,
     ConversationReference,
     KeyResult,
@@ -99,6 +102,19 @@ async def person_by_handle(session: AsyncSession, handle: str) -> Person | None:
     """A live person by their handle exactly as stored (the unique index; no case folding)."""
     query = select(Person).where(Person.handle == handle, Person.archived.is_(False))
     return (await session.execute(query.limit(1))).scalars().first()
+
+
+_PEOPLE_BY_HANDLES = select(Person).where(
+    Person.handle.in_(bindparam("handles", expanding=True)), Person.archived.is_(False)
+)
+
+
+async def people_by_handles(session: AsyncSession, handles: Iterable[str]) -> dict[str, Person]:
+    """Live people by their handles exactly as stored (one statement for any number)."""
+    wanted = sorted(set(handles))
+    if not wanted:
+        return {}
+    return {p.handle: p for p in await _all(session, _PEOPLE_BY_HANDLES, {"handles": wanted})}
 
 
 async def people_by_ids(session: AsyncSession, ids: Iterable[int | None]) -> dict[int, Person]:
@@ -219,11 +235,35 @@ async def active_key_result_values(session: AsyncSession, today: date) -> list:
 async def owned_key_results(
     session: AsyncSession, person_id: int, today: date
 ) -> list[tuple[KeyResult, Objective]]:
-    query = _active(
-        select(KeyResult, Objective).join(Objective, KeyResult.objective_id == Objective.id), today
-    ).where(KeyResult.owner_id == person_id, KeyResult.archived.is_(False))
-    rows = await session.execute(query.order_by(KeyResult.position, KeyResult.id))
-    return [(kr, obj) for kr, obj in rows]
+    return (await owned_key_results_of(session, [person_id], today)).get(person_id, [])
+
+
+_OWNED = (
+    select(KeyResult, Objective)
+    .join(Objective, KeyResult.objective_id == Objective.id)
+    .where(
+        Objective.archived.is_(False),
+        Objective.period_start <= bindparam(_TODAY),
+        Objective.period_end >= bindparam(_TODAY),
+        KeyResult.owner_id.in_(_ids()),
+        KeyResult.archived.is_(False),
+    )
+    .order_by(KeyResult.position, KeyResult.id)
+)
+
+
+async def owned_key_results_of(
+    session: AsyncSession, person_ids: Iterable[int], today: date
+) -> dict[int, list[tuple[KeyResult, Objective]]]:
+    """The active key results each of these people owns, in the order of the OKR file (one
+    statement for any number of people); people who own none are left out."""
+    wanted = sorted(set(person_ids))
+    if not wanted:
+        return {}
+    owned: dict[int, list[tuple[KeyResult, Objective]]] = {}
+    for kr, objective in await session.execute(_OWNED, {"ids": wanted, _TODAY: today}):
+        owned.setdefault(kr.owner_id, []).append((kr, objective))
+    return owned
 
 
 async def key_result_by_key(session: AsyncSession, key: str) -> KeyResult | None:
@@ -389,3 +429,27 @@ async def conversation_reference(
         ConversationReference.conversation_id == conversation_id,
     )
     return (await session.execute(query.limit(1))).scalars().first()
+
+
+async def mark_prompted(
+    session: AsyncSession, rounds: Iterable[tuple[int, str]], at: datetime
+) -> None:
+    """Each (person id, period) has a check-in round, prompted at `at` unless it was before:
+    one statement for any number, creating the rounds that are missing (whoever else creates
+    them at the same moment)."""
+    wanted = sorted(set(rounds))
+    if not wanted:
+        return
+    values = [
+        {"person_id": person_id, "period": period, "status": ROUND_PENDING, "prompted_at": at}
+        for person_id, period in wanted
+    ]
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(CheckinRound)
+    statement = statement.on_conflict_do_update(
+        index_elements=["person_id", "period"],
+        set_={
+            "prompted_at": func.coalesce(CheckinRound.prompted_at, statement.excluded.prompted_at)
+        },
+    )
+    await session.execute(statement, values)

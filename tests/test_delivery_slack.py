@@ -204,3 +204,38 @@ async def test_a_configured_rate_is_the_ceiling_of_the_pace(db):
         accepted = await _crowd_round(db, slack, 40, Pacers({"slack": Policy(ceiling=8)}))
         assert _busiest_second(accepted) <= 8 + 1  # the rate and a burst of one
         assert max(accepted) - min(accepted) >= (40 - 2) / 8
+
+
+async def test_a_round_costs_statements_per_batch_not_per_prompt(db):
+    """The prompts claimed together are looked up, built and marked together: a round of many
+    members costs fewer SQL statements than it has prompts (it was several per prompt), and
+    every member's round is still marked prompted."""
+    from sqlalchemy import event, select
+
+    from adapters.pace_policy import Policy
+    from adapters.pacing import Pacers
+    from storage.models import CheckinRound
+
+    members = 120
+    await load_world(db, datetime.now(UTC) - timedelta(days=1), crowd(members, around(
+        datetime.now(UTC).date())))  # fmt: skip
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    async with FakeSlack(users={}) as slack:
+        store, worker = make(db, slack, concurrency=32, pacers=Pacers({"slack": Policy(start=500)}))
+        ids = await store.enqueue([Due("prompt", f"p{n}", this_week()) for n in range(members)])
+        event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            rows = await worker.deliver(ids, within=60)
+        finally:
+            event.remove(db.engine.sync_engine, "before_cursor_execute", seen)
+        assert {r.state for r in rows} == {SENT}
+        assert len(parts(slack, "DU")) == members
+    assert len(statements) < members, f"{len(statements)} statements for {members} prompts"
+    async with db.session() as session:
+        rounds = list((await session.execute(select(CheckinRound))).scalars())
+    assert len(rounds) == members
+    assert all(r.prompted_at is not None and r.status == "pending" for r in rounds)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import parsing
+from bot.batches import Batched
 from bot.checkin.form import read_form
 from bot.checkin.views import (
     NO_CHANGE,
@@ -74,6 +75,7 @@ class _Ctx:
 class Checkins:
     def __init__(self, db: Database, clock: Clock, metrics: Metrics) -> None:
         self.db, self.clock, self.metrics = db, clock, metrics
+        self._prompts: Batched[int, Message] = Batched(self._prompt_batch)
 
     async def _ctx(self, session: AsyncSession, person: Person) -> _Ctx:
         person = await session.get(Person, person.id)  # as it is now, not as the caller saw it
@@ -103,13 +105,48 @@ class Checkins:
 
     # -- the prompt ---------------------------------------------------------------------------
     async def prompt(self, person: Person) -> Message:
-        """This week's prompt for the person (`okr checkin`); marks the round as prompted."""
-        async with self.db.transaction() as session:
-            ctx = await self._ctx(session, person)
-            checkin = await self._round(ctx)
-            if checkin is not None and checkin.prompted_at is None:
-                checkin.prompted_at = ctx.view.now
-            return prompt_message(ctx.owned, ctx.week, ctx.view)
+        """This week's prompt for the person (`okr checkin`, the outbox); marks the round as
+        prompted. Prompts asked for at the same moment (a round's fan-out) are built together:
+        a fixed number of statements per batch, not per person."""
+        return await self._prompts(person.id)
+
+    async def _prompt_batch(self, person_ids: list[int]) -> list[Message | Exception]:
+        """The prompts of these people (as they are now), and their rounds marked prompted:
+        the reading in one session, the marking in one write transaction after it."""
+        async with self.db.session() as session:
+            people = await repo.people_by_ids(session, person_ids)
+            org = await repo.organization(session)
+            now = self.clock()
+            today = local_date(now, org.timezone)
+            owned = await repo.owned_key_results_of(session, people, today)
+            updaters = {kr.updated_by_id for rows in owned.values() for kr, _ in rows}
+            known = dict(people)
+            known.update(await repo.people_by_ids(session, updaters - set(people) - {None}))
+        messages: list[Message | Exception] = []
+        prompted: list[tuple[int, str]] = []
+        for person_id in person_ids:
+            person = people.get(person_id)
+            if person is None:
+                messages.append(LookupError(f"no person with id {person_id}"))
+                continue
+            zone = person.timezone or org.timezone
+            mine = owned.get(person_id, [])
+            others = {kr.updated_by_id for kr, _ in mine} - {person_id, None}
+            view = View(
+                locale=person.locale or org.locale,
+                timezone=zone,
+                now=now,
+                today=today,
+                people={person_id: person} | {i: known[i] for i in others if i in known},
+            )
+            week = iso_week(now, zone)
+            if mine:
+                prompted.append((person_id, week))
+            messages.append(prompt_message(mine, week, view))
+        if prompted:
+            async with self.db.transaction() as session:
+                await repo.mark_prompted(session, prompted, now)
+        return messages
 
     # -- a reply in plain words -------------------------------------------------------------
     async def reply(
