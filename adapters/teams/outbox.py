@@ -6,7 +6,7 @@ duplicate: the one exception to exactly once (SPEC §8). A 429 was not accepted 
 retried after its Retry-After; a connector 403/404 fails for good.
 
 Sends are paced by the adaptive pace of the conversation's tenant (shared with the other
-processes on the database), told of every accepted send and every 429.
+processes on the database, one per tenant), told of every accepted send and every 429.
 """
 
 from __future__ import annotations
@@ -82,10 +82,11 @@ class TeamsSender:
         activities = [
             card_activity(card, prompt) for card in prompt_cards(prompt, form, locale=person.locale)
         ]
-        reference = await self.core.conversation_of(PLATFORM, person)
-        if reference is not None:
-            known = ConversationReference().deserialize(reference)
-            ids = await self._send(known, activities)
+        async with self.core.db.session() as session:
+            row = await repo.personal_reference(session, PLATFORM, person.id)
+        if row is not None:
+            known = ConversationReference().deserialize(row.reference)
+            ids = await self._send(known, activities, tenant=row.tenant_id)
             return {"conversation": known.conversation.id, "activities": ids}
         return await self._new_conversation(person, activities)
 
@@ -151,7 +152,8 @@ class TeamsSender:
                     {"type": "Image", "url": url, "altText": parts.chart_title, "size": "Stretch"}
                 )
                 progress["chart"] = url
-            ids = await self._send(reference, [card_activity(c, parts.headline) for c in cards])
+            headline = [card_activity(c, parts.headline) for c in cards]
+            ids = await self._send(reference, headline, tenant=row.tenant_id)
             head = ids[0]
             progress.update(channel=channel, activity=head)
             await checkpoint(progress)
@@ -160,7 +162,7 @@ class TeamsSender:
             if name in done:
                 continue
             activities = [card_activity(c, message, reply_to=head) for c in message_cards(message)]
-            await self._send(reference, activities)
+            await self._send(reference, activities, tenant=row.tenant_id)
             done.append(name)
             progress["replies"] = done
             await checkpoint(progress)
@@ -173,8 +175,13 @@ class TeamsSender:
     def _pace(self, tenant: str | None) -> AdaptivePacer:
         return self.pacers.get(PLATFORM, tenant or "tenant")
 
-    async def _send(self, reference: ConversationReference, activities: list[Activity]):
-        tenant = getattr(reference.conversation, "tenant_id", None)
+    async def _send(
+        self, reference: ConversationReference, activities: list[Activity], *, tenant: str | None
+    ):
+        """`tenant`: the conversation's tenant as stored with its reference (botbuilder reads
+        no tenant id from Teams' JSON, whose key is `tenantId`, not its `tenantID`, so a
+        stored reference does not carry it)."""
+        tenant = tenant or getattr(reference.conversation, "tenant_id", None)
         deliver, ids, failures = self._deliverer(activities, self._pace(tenant))
         try:
             await self.teams.adapter.continue_conversation(reference, deliver, self.teams.app_id)
