@@ -113,3 +113,39 @@ async def test_each_tenant_has_a_pace_of_its_own(db):
         assert {r.state for r in rows} == {SENT}
         assert len(connector.activities) == 4
     assert set(await PaceStore(db).rates()) == {"teams:t1", "teams:t2"}
+
+
+def one_member_owning(key_results: int) -> str:
+    """p0 owns `key_results` key results: a prompt long enough for several cards."""
+    lines = [
+        "organization: One",
+        f"period: {around(datetime.now(UTC).date())}",
+        "timezone: Europe/Copenhagen",
+        "locale: en",
+        "people:",
+        "  - {id: p0, name: Person 0, teams: aad-p0}",
+        "teams:",
+        "  - {slug: t0, name: Team 0, members: [p0]}",
+        "objectives:",
+        "  - {id: O0, team: t0, title: Objective 0, key_results: [",
+    ]
+    lines += [
+        f"      {{id: KR{n}, title: Result number {n} of the quarter for the team, start: 0,"
+        f" target: 10, owner: p0}},"
+        for n in range(key_results)
+    ]
+    return "\n".join(lines) + "\n    ]}\n"
+
+
+async def test_a_prompt_of_several_cards_refused_midway_is_continued_not_repeated(db):
+    """The connector accepts one send per second in a conversation: the second card of a
+    long prompt gets a 429. The first is in the chat already, so the rest follows it after the
+    Retry-After; sending the row again would put the first card there twice."""
+    await load_world(db, datetime.now(UTC) - timedelta(days=1), one_member_owning(20))
+    async with FakeConnector(conversation_rate=1) as connector:
+        await installed_for_everyone(db, connector, 1)
+        (row,) = await deliver_round(db, 1)
+        assert row.state == SENT and row.attempts == 1, row.last_error
+        cards = [a.cards for a in connector.activities_in("a:p0")]
+        assert len(cards) >= 2 and all(card not in cards[:n] for n, card in enumerate(cards))
+        assert connector.sends_throttled >= 1 and connector.early_sends == []

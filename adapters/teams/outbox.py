@@ -3,7 +3,8 @@
 A bot cannot read a Teams chat's history, so a send whose outcome is unknown (a 5xx, a lost
 connection, a worker that died mid-send) is sent again, logged and counted as a possible
 duplicate: the one exception to exactly once (SPEC §8). A 429 was not accepted and is simply
-retried after its Retry-After; a connector 403/404 fails for good.
+retried after its Retry-After (a message of several cards refused after its first: the rest
+after the Retry-After, in the same send); a connector 403/404 fails for good.
 
 Sends are paced by the adaptive pace of the conversation's tenant (shared with the other
 processes on the database, one per tenant), told of every accepted send and every 429.
@@ -11,6 +12,7 @@ processes on the database, one per tenant), told of every accepted send and ever
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -201,13 +203,8 @@ class TeamsSender:
             context.activity.id = None  # new messages, not replies to a turn
             try:
                 for activity in activities:
-                    await pace.acquire()
-                    response = await context.send_activity(activity)
-                    pace.accepted()
-                    ids.append(getattr(response, "id", None))
+                    ids.append(await _post(context, activity, pace, continuing=bool(ids)))
             except Exception as exc:
-                if isinstance(error := _classify(exc), RateLimited):
-                    pace.refused(error.retry_after)
                 failures.append(exc)
 
         return deliver, ids, failures
@@ -216,6 +213,30 @@ class TeamsSender:
         log.warning("%s: the last send's outcome is unknown; re-sending (possible duplicate)", key)
         if self.metrics is not None:
             self.metrics.possible_duplicate(PLATFORM)
+
+
+async def _post(
+    context: TurnContext, activity: Activity, pace: AdaptivePacer, *, continuing: bool
+) -> str | None:
+    """One activity, paced; the pace is told whether it was accepted or refused. A 429 is
+    raised (the row is sent again after its Retry-After), except when the message's first
+    cards are in the chat already (`continuing`): sending the row again would post them twice,
+    so the rest waits out the Retry-After here and follows them."""
+    while True:
+        await pace.acquire()
+        try:
+            response = await context.send_activity(activity)
+        except Exception as exc:
+            error = _classify(exc)
+            if not isinstance(error, RateLimited):
+                raise
+            pace.refused(error.retry_after)
+            if not continuing:
+                raise
+            await asyncio.sleep(error.retry_after)
+            continue
+        pace.accepted()
+        return getattr(response, "id", None)
 
 
 def _classify(exc: Exception) -> Exception:
