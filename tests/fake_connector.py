@@ -11,6 +11,11 @@ botbuilder's CloudAdapter sends replies and proactive messages to the incoming a
 recorded as a `Call`; the activities posted to conversations as `SentActivity` objects.
 Failures are programmed per kind of call with `fail()` and consumed in order.
 
+For load, `send_rate` (and `conversation_rate`) throttle the activities posted the way the Bot
+Connector does, with a limit the bot is not told: more sends in one whole second than allowed
+are answered 429 `Throttled` with a `Retry-After` header. The fake counts what it accepted and
+refused, and every send to a conversation before its Retry-After had passed.
+
 botbuilder's connector client sends with `requests` in a worker thread, so the fake, running in
 the test's event loop, can answer it; an async client works as well.
 
@@ -75,6 +80,8 @@ _KIND_GROUPS = {
     "conversations": {"create_conversation"},
     "*": set(KINDS),
 }
+
+_POSTS = frozenset(("send", "reply"))  # the calls that post an activity: what is throttled
 
 # The connector's error codes per status (Teams' documented ones).
 _ERROR_CODES = {
@@ -186,9 +193,34 @@ class FakeConnector:
 
     Updating or deleting an activity the fake never issued answers 404
     `ActivityNotFoundInConversation`; seed earlier messages with `add_activity()`.
+
+    Throttling (off by default): `send_rate` activities posted (sends and replies) per whole
+    second over all conversations, the bot's budget in the tenant, and `conversation_rate` per
+    whole second to any one conversation; a send beyond either is answered 429 with
+    `Retry-After: throttle_retry_after` and the connector's error body, and not posted.
+    `sends_accepted` counts the sends answered with success and `sends_throttled` those the
+    limit refused; `early_sends` lists (conversation id, seconds too early) for every send to a
+    conversation before the Retry-After of a 429 it was answered (the limit's or a programmed
+    one) had passed. `timer` is the fake's clock (seconds).
     """
 
-    def __init__(self, *, roster: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        roster: Mapping[str, Mapping[str, Any]] | None = None,
+        send_rate: int | None = None,
+        conversation_rate: int | None = None,
+        throttle_retry_after: float = 1,
+        timer: Callable[[], float] = time.time,
+    ) -> None:
+        self.send_rate, self.conversation_rate = send_rate, conversation_rate
+        self.throttle_retry_after = throttle_retry_after
+        self.timer = timer
+        self.sends_accepted = 0
+        self.sends_throttled = 0
+        self.early_sends: list[tuple[str, float]] = []
+        self._windows: dict[str | None, tuple[int, int]] = {}  # (second, sends accepted in it)
+        self._retry_at: dict[str, float] = {}  # conversation -> when its Retry-After has passed
         self.roster: dict[str, dict[str, Any]] = {k: dict(v) for k, v in (roster or {}).items()}
         self.calls: list[Call] = []
         self.activities: list[SentActivity] = []  # POSTed (sent, replies, in new conversations)
@@ -375,6 +407,7 @@ class FakeConnector:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         call = await self._record(request)
         try:
+            self._note_early(call)
             failure = self._take_failure(call)
             if failure is not None and failure.disconnect:
                 if failure.accepted:
@@ -384,8 +417,12 @@ class FakeConnector:
                     request.transport.close()
                 return web.Response(status=500)
             if failure is None:
+                failure = self._throttle(call)
+            if failure is None:
                 status, answer = self._answer(call)
                 headers: dict[str, str] = {}
+                if call.kind in _POSTS and 200 <= status < 300:
+                    self.sends_accepted += 1
             else:
                 if failure.accepted:
                     self._answer(call)
@@ -397,6 +434,9 @@ class FakeConnector:
                 headers = {}
                 if failure.retry_after is not None:
                     headers["Retry-After"] = _seconds(failure.retry_after)
+                if status == 429 and call.kind in _POSTS:
+                    retry_at = self.timer() + (failure.retry_after or 0)
+                    self._retry_at[call.conversation_id or ""] = retry_at
             call.status, call.response = status, answer
             return web.json_response(answer, status=status, headers=headers)
         finally:
@@ -424,6 +464,41 @@ class FakeConnector:
         _classify(call, segments)
         self.calls.append(call)
         return call
+
+    def _note_early(self, call: Call) -> None:
+        """A send to a conversation whose last 429's Retry-After has not passed yet."""
+        if call.kind not in _POSTS:
+            return
+        retry_at = self._retry_at.pop(call.conversation_id or "", None)
+        if retry_at is not None and self.timer() < retry_at:
+            self.early_sends.append((call.conversation_id or "", retry_at - self.timer()))
+
+    def _throttle(self, call: Call) -> Failure | None:
+        """The limit of sends per whole second (over all conversations, and per conversation);
+        a send it refuses does not count against it."""
+        if call.kind not in _POSTS:
+            return None
+        now = self.timer()
+        conversation = call.conversation_id or ""
+        limits = ((None, self.send_rate), (conversation, self.conversation_rate))
+        second = int(now)
+        counts = {}
+        for key, limit in limits:
+            if limit is None:
+                continue
+            window, count = self._windows.get(key, (second, 0))
+            count = count if window == second else 0
+            if count >= limit:
+                self.sends_throttled += 1
+                message = "fake connector: too many requests, retry after the Retry-After"
+                return Failure(
+                    set(_POSTS), 429, self.throttle_retry_after, 1, None, None, message,
+                    False, False,
+                )  # fmt: skip
+            counts[key] = count
+        for key, count in counts.items():
+            self._windows[key] = (second, count + 1)
+        return None
 
     def _take_failure(self, call: Call) -> Failure | None:
         for failure in self._failures:

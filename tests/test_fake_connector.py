@@ -406,6 +406,81 @@ async def test_a_429_on_send_is_raised_at_once_not_retried(connector, adapter):
     assert len(connector.activities) == 1
 
 
+# -- throttling: a limit the bot is not told -------------------------------------------------
+
+
+class _Clock:
+    """The fake's clock, moved by the test."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _post_to(adapter: CloudAdapter, connector: FakeConnector, conversation: str):
+    """One proactive send to `conversation`: the status the bot saw and the exception."""
+    reference = _reference(connector)
+    reference["conversation"] = dict(reference["conversation"], id=conversation)
+
+    async def send(context: TurnContext) -> None:
+        await context.send_activity("prompt")
+
+    try:
+        await _proactive(adapter, reference, send)
+    except SEND_ERRORS as exc:
+        return exc.response.status_code, exc
+    return 201, None
+
+
+async def test_without_a_limit_the_fake_throttles_nothing(connector, adapter):
+    for _ in range(40):
+        assert (await _post_to(adapter, connector, "a:1anna"))[0] == 201
+    assert connector.sends_accepted == 40 and connector.sends_throttled == 0
+
+
+async def test_sends_beyond_the_tenant_budget_of_a_second_get_429_with_retry_after(adapter):
+    clock = _Clock()
+    async with FakeConnector(roster=ROSTER, send_rate=3, timer=clock) as connector:
+        # five conversations, one second
+        statuses = [(await _post_to(adapter, connector, f"a:{n}"))[0] for n in range(5)]
+        assert statuses == [201, 201, 201, 429, 429]
+        _, refused = await _post_to(adapter, connector, "a:9")
+        assert refused.response.headers["Retry-After"] == "1"
+        assert refused.error.error.code == "Throttled"
+        assert json.loads(refused.response.text)["error"]["code"] == "Throttled"
+        assert len(connector.activities) == 3  # a refused send is not posted
+        clock.now += 1  # the next whole second: a new budget
+        assert (await _post_to(adapter, connector, "a:9"))[0] == 201
+        assert (connector.sends_accepted, connector.sends_throttled) == (4, 3)
+
+
+async def test_each_conversation_has_its_own_budget_too(adapter):
+    clock = _Clock()
+    async with FakeConnector(roster=ROSTER, conversation_rate=2, timer=clock) as connector:
+        statuses = [(await _post_to(adapter, connector, "a:1anna"))[0] for _ in range(3)]
+        assert statuses == [201, 201, 429]
+        assert (await _post_to(adapter, connector, "a:1jonas"))[0] == 201
+        assert [a.conversation_id for a in connector.activities].count("a:1anna") == 2
+
+
+async def test_a_send_before_the_retry_after_has_passed_is_noted(adapter):
+    clock = _Clock(1000.2)
+    async with FakeConnector(roster=ROSTER, send_rate=1, timer=clock) as connector:
+        await _post_to(adapter, connector, "a:1anna")
+        assert (await _post_to(adapter, connector, "a:1anna"))[0] == 429
+        clock.now += 0.9  # a new second, but not yet the Retry-After of 1 s
+        assert (await _post_to(adapter, connector, "a:1anna"))[0] == 201
+        ((conversation, early),) = connector.early_sends
+        assert conversation == "a:1anna" and early == pytest.approx(0.1)
+        clock.now += 0.1
+        await _post_to(adapter, connector, "a:1jonas")  # refused (budget spent)...
+        clock.now += 1.0  # ...and retried when its Retry-After has passed
+        assert (await _post_to(adapter, connector, "a:1jonas"))[0] == 201
+        assert len(connector.early_sends) == 1
+
+
 async def test_a_500_on_send_is_raised_at_once_not_retried(connector, adapter):
     connector.fail("activities", status=500)
     with pytest.raises(SEND_ERRORS) as raised:

@@ -3,14 +3,16 @@
 A bot cannot read a Teams chat's history, so a send whose outcome is unknown (a 5xx, a lost
 connection, a worker that died mid-send) is sent again, logged and counted as a possible
 duplicate: the one exception to exactly once (SPEC §8). A 429 was not accepted and is simply
-retried after its Retry-After; a connector 403/404 fails for good.
+retried after its Retry-After (a message of several cards refused after its first: the rest
+after the Retry-After, in the same send); a connector 403/404 fails for good.
 
 Sends are paced by the adaptive pace of the conversation's tenant (shared with the other
-processes on the database), told of every accepted send and every 429.
+processes on the database, one per tenant), told of every accepted send and every 429.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import aiohttp
@@ -82,10 +84,11 @@ class TeamsSender:
         activities = [
             card_activity(card, prompt) for card in prompt_cards(prompt, form, locale=person.locale)
         ]
-        reference = await self.core.conversation_of(PLATFORM, person)
-        if reference is not None:
-            known = ConversationReference().deserialize(reference)
-            ids = await self._send(known, activities)
+        async with self.core.db.session() as session:
+            row = await repo.personal_reference(session, PLATFORM, person.id)
+        if row is not None:
+            known = ConversationReference().deserialize(row.reference)
+            ids = await self._send(known, activities, tenant=row.tenant_id)
             return {"conversation": known.conversation.id, "activities": ids}
         return await self._new_conversation(person, activities)
 
@@ -151,7 +154,8 @@ class TeamsSender:
                     {"type": "Image", "url": url, "altText": parts.chart_title, "size": "Stretch"}
                 )
                 progress["chart"] = url
-            ids = await self._send(reference, [card_activity(c, parts.headline) for c in cards])
+            headline = [card_activity(c, parts.headline) for c in cards]
+            ids = await self._send(reference, headline, tenant=row.tenant_id)
             head = ids[0]
             progress.update(channel=channel, activity=head)
             await checkpoint(progress)
@@ -160,7 +164,7 @@ class TeamsSender:
             if name in done:
                 continue
             activities = [card_activity(c, message, reply_to=head) for c in message_cards(message)]
-            await self._send(reference, activities)
+            await self._send(reference, activities, tenant=row.tenant_id)
             done.append(name)
             progress["replies"] = done
             await checkpoint(progress)
@@ -173,8 +177,13 @@ class TeamsSender:
     def _pace(self, tenant: str | None) -> AdaptivePacer:
         return self.pacers.get(PLATFORM, tenant or "tenant")
 
-    async def _send(self, reference: ConversationReference, activities: list[Activity]):
-        tenant = getattr(reference.conversation, "tenant_id", None)
+    async def _send(
+        self, reference: ConversationReference, activities: list[Activity], *, tenant: str | None
+    ):
+        """`tenant`: the conversation's tenant as stored with its reference (botbuilder reads
+        no tenant id from Teams' JSON, whose key is `tenantId`, not its `tenantID`, so a
+        stored reference does not carry it)."""
+        tenant = tenant or getattr(reference.conversation, "tenant_id", None)
         deliver, ids, failures = self._deliverer(activities, self._pace(tenant))
         try:
             await self.teams.adapter.continue_conversation(reference, deliver, self.teams.app_id)
@@ -194,13 +203,8 @@ class TeamsSender:
             context.activity.id = None  # new messages, not replies to a turn
             try:
                 for activity in activities:
-                    await pace.acquire()
-                    response = await context.send_activity(activity)
-                    pace.accepted()
-                    ids.append(getattr(response, "id", None))
+                    ids.append(await _post(context, activity, pace, continuing=bool(ids)))
             except Exception as exc:
-                if isinstance(error := _classify(exc), RateLimited):
-                    pace.refused(error.retry_after)
                 failures.append(exc)
 
         return deliver, ids, failures
@@ -209,6 +213,30 @@ class TeamsSender:
         log.warning("%s: the last send's outcome is unknown; re-sending (possible duplicate)", key)
         if self.metrics is not None:
             self.metrics.possible_duplicate(PLATFORM)
+
+
+async def _post(
+    context: TurnContext, activity: Activity, pace: AdaptivePacer, *, continuing: bool
+) -> str | None:
+    """One activity, paced; the pace is told whether it was accepted or refused. A 429 is
+    raised (the row is sent again after its Retry-After), except when the message's first
+    cards are in the chat already (`continuing`): sending the row again would post them twice,
+    so the rest waits out the Retry-After here and follows them."""
+    while True:
+        await pace.acquire()
+        try:
+            response = await context.send_activity(activity)
+        except Exception as exc:
+            error = _classify(exc)
+            if not isinstance(error, RateLimited):
+                raise
+            pace.refused(error.retry_after)
+            if not continuing:
+                raise
+            await asyncio.sleep(error.retry_after)
+            continue
+        pace.accepted()
+        return getattr(response, "id", None)
 
 
 def _classify(exc: Exception) -> Exception:
