@@ -215,13 +215,18 @@ class TeamsSender:
             self.metrics.possible_duplicate(PLATFORM)
 
 
+CONTINUE_BUDGET = 15.0  # seconds a message's remaining cards may wait out 429s (lease: 30)
+
+
 async def _post(
     context: TurnContext, activity: Activity, pace: AdaptivePacer, *, continuing: bool
 ) -> str | None:
     """One activity, paced; the pace is told whether it was accepted or refused. A 429 is
     raised (the row is sent again after its Retry-After), except when the message's first
     cards are in the chat already (`continuing`): sending the row again would post them twice,
-    so the rest waits out the Retry-After here and follows them."""
+    so the rest waits out the Retry-After here and follows them, for up to `CONTINUE_BUDGET`
+    seconds in all (well inside the row's lease); past that the 429 is raised like any other."""
+    waited = 0.0
     while True:
         await pace.acquire()
         try:
@@ -231,8 +236,9 @@ async def _post(
             if not isinstance(error, RateLimited):
                 raise
             pace.refused(error.retry_after)
-            if not continuing:
+            if not continuing or waited + error.retry_after > CONTINUE_BUDGET:
                 raise
+            waited += error.retry_after
             await asyncio.sleep(error.retry_after)
             continue
         pace.accepted()
