@@ -44,7 +44,7 @@ from bot.parsing.vocab import (
     UP_AFTER,
     UP_BEFORE,
 )
-from bot.parsing.when import time_spans
+from bot.parsing.when import MONTHS, ORDINAL_THING, WEEKDAYS, time_spans
 
 
 @dataclass
@@ -239,10 +239,7 @@ def _said_in_words(text: str, refs, dated: bool, phrased=()) -> tuple[str | None
 
 
 _BACK = frozenset({"back", "tilbage", "returning", "retur"})
-_WEEKDAYS = frozenset(
-    {"monday", "tuesday", "wednesday", "thursday", "friday", "mandag", "tirsdag", "onsdag"}
-    | {"torsdag", "fredag", "tomorrow", "imorgen", "next"}
-)
+_WEEKDAYS = WEEKDAYS | {"tomorrow", "imorgen", "next"}
 
 
 def _leave_compound(word: str) -> bool:
@@ -400,7 +397,7 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         ]
         identifiers += [m.span(2) for m in things]
         names += [m.span(2) for m in things]
-        ordinals = [m.span(1) for m in _ORDINAL.finditer(text)]  # "ved 1. kontakt"
+        ordinals = [m.span() for m in ORDINAL_THING.finditer(text)]  # "ved 1. kontakt"
         identifiers += ordinals
         names += ordinals
     for start, end in names:
@@ -678,9 +675,6 @@ def _reads_as_aside(text: str, number: Number) -> bool:
 
 
 # things counted with a number: "fase 2", "phase 3", "zone 3", "hal 4", "sprint 12"
-_ORDINAL = re.compile(
-    r"\b(?:ved|i|på|til|for|fra|efter|den|det|de|hver|in|at|the|every)\s(\d{1,2})\.(?=\s[a-zæøå]{2,})"
-)
 _NUMBERED_THING = re.compile(
     r"\b(phase|fase|step|trin|etape|stage|wave|bølge|round|runde|sprint|release|version|zone|"
     r"hal|hall|site|rute|route|line|linje|gate|dock|lane|bay|level|niveau|floor|etage|batch|"
@@ -872,7 +866,7 @@ _INTENT_WORDS = (
         "skip",
         SKIP_CUES,
         SKIP_NEGATABLE,
-        _FILLER_OR_TALK | SKIP_WORDS | SKIP_CUES | SKIP_NEGATABLE | NEGATIONS,
+        _FILLER_OR_TALK | SKIP_WORDS | MONTHS | SKIP_CUES | SKIP_NEGATABLE | NEGATIONS,
     ),
     (
         "no_change",

@@ -16,6 +16,7 @@ from bot.parsing.vocab import (
     CURRENCY_WORDS,
     DONE_WORDS,
     HEALTH_PHRASES,
+    NEGATIONS,
     NOT_DONE_WORDS,
     STOPWORDS,
     SYNONYMS,
@@ -363,4 +364,4 @@ def _of_title(word: str, title_words: list[str]) -> bool:
 
 
 _PARTICIPLE_ENDINGS = ("ed", "et", "ået")
-_NEGATED = frozenset({"not", "ikke", "never", "aldrig", "yet", "endnu", "isn't", "hasn't"})
+_NEGATED = NEGATIONS | {"yet", "endnu"}

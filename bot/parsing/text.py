@@ -6,7 +6,7 @@ import html
 import re
 import unicodedata
 
-from bot.parsing.when import time_spans
+from bot.parsing.when import ORDINAL_THING, time_spans
 
 MAX_REPLY_CHARS = 2000  # a check-in answer is short; anything longer is not one
 
@@ -30,10 +30,6 @@ _ABBREVIATIONS = re.compile(
 _ORDINAL_DATE = re.compile(
     r"(?<=\b\d)\.(?=\s(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec))"
     r"|(?<=\b\d\d)\.(?=\s(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec))"
-)
-# "ved 1. kontakt", "i 2. kvartal": a Danish ordinal after a preposition, not a sentence end
-_ORDINAL_THING = re.compile(
-    r"(\b(?:ved|i|på|til|for|fra|efter|den|det|de|hver|in|at|the|every)\s)(\d{1,2})\.(?=\s[a-zæøå]{2,})"
 )
 _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.!?]+(?=\s|$)|(?<=\d)[.!?]+(?=\s+[^\d\s])|[!?]+")
 _CLAUSE_SEP = re.compile(
@@ -89,7 +85,9 @@ def split(
         if "." in line:
             protected = _ABBREVIATIONS.sub(_kept_dot, line)
             protected = _ORDINAL_DATE.sub(_KEPT_DOT, protected)
-            protected = _ORDINAL_THING.sub(r"\1\2" + _KEPT_DOT, protected)
+            # "ved 1. kontakt": a Danish ordinal after a preposition, not a sentence end
+            for m in reversed(list(ORDINAL_THING.finditer(protected))):
+                protected = protected[: m.end()] + _KEPT_DOT + protected[m.end() + 1 :]
             if words:
                 protected = _SHORTENED.sub(lambda m: _shortened(m, words), protected)
         else:

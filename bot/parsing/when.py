@@ -72,6 +72,17 @@ _DAY_RANGE = re.compile(
     rf"(?P<date>{_DAY}[./]{_MONTH}\.?\s?-\s?{_DAY}[./]{_MONTH})\b\.?(?!\d|[.,]\d)"
 )
 
+# "ved 1. kontakt", "i 2. kvartal": a Danish ordinal after a preposition names a thing (the
+# match ends at its digits, before the dot)
+ORDINAL_THING = re.compile(
+    r"(?:(?<=\bved )|(?<=\btil )|(?<=\bfor )|(?<=\bfra )|(?<=\bden )|(?<=\bdet )|(?<=\bthe )"
+    r"|(?<=\bhver )|(?<=\bi )|(?<=\bpå )|(?<=\bde )|(?<=\bin )|(?<=\bat )|(?<=\befter )"
+    r"|(?<=\bevery ))\d{1,2}(?=\.\s[a-zæøå]{2,})"
+)
+# weekday words: "back monday", "tilbage fredag"
+WEEKDAYS = frozenset(_WEEKDAY.split("|"))
+MONTHS = frozenset(_MONTHS.split("|"))
+
 
 def time_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the date, week, time and duration expressions of a clause, in order."""
