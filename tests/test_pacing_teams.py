@@ -6,6 +6,7 @@ conversation waits out its Retry-After, and the pace learned for the tenant is k
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -115,6 +116,21 @@ async def test_each_tenant_has_a_pace_of_its_own(db):
     assert set(await PaceStore(db).rates()) == {"teams:t1", "teams:t2"}
 
 
+class SecondsFromFirstSend:
+    """A clock for the fake whose whole seconds start at the first send it throttles, so the
+    cards sent right after it fall in that second (on the wall clock a second's end could fall
+    between two cards, and neither would be refused)."""
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+
+    def __call__(self) -> float:
+        now = time.monotonic()
+        if self.start is None:
+            self.start = now
+        return now - self.start
+
+
 def one_member_owning(key_results: int) -> str:
     """p0 owns `key_results` key results: a prompt long enough for several cards."""
     lines = [
@@ -142,7 +158,7 @@ async def test_a_prompt_of_several_cards_refused_midway_is_continued_not_repeate
     long prompt gets a 429. The first is in the chat already, so the rest follows it after the
     Retry-After; sending the row again would put the first card there twice."""
     await load_world(db, datetime.now(UTC) - timedelta(days=1), one_member_owning(20))
-    async with FakeConnector(conversation_rate=1) as connector:
+    async with FakeConnector(conversation_rate=1, timer=SecondsFromFirstSend()) as connector:
         await installed_for_everyone(db, connector, 1)
         (row,) = await deliver_round(db, 1)
         assert row.state == SENT and row.attempts == 1, row.last_error
