@@ -80,11 +80,23 @@ async def sqlite_db(tmp_path):
         await database.dispose()
 
 
+_CORPUS_LINES: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    """Gather the reply corpus' figures, which a test records as a property of its report (so
+    that they reach this process from the workers of a parallel run too)."""
+    from tests.test_parser_corpus import CORPUS_REPORT
+
+    if report.when == "call":
+        for name, lines in report.user_properties:
+            if name == CORPUS_REPORT:
+                _CORPUS_LINES.extend(lines)
+
+
 def pytest_terminal_summary(terminalreporter):
     """Print the reply corpus' accuracy per category when that test ran."""
-    from tests import test_parser_corpus
-
-    if test_parser_corpus.REPORT:
+    if _CORPUS_LINES:
         terminalreporter.section("reply corpus")
-        for line in test_parser_corpus.REPORT:
+        for line in _CORPUS_LINES:
             terminalreporter.write_line(line)

@@ -18,6 +18,7 @@ from tests.fake_slack import FakeSlack
 from tests.processes import okrbot
 from tests.schedule_world import SLACK_USERS, around, crowd, load_world
 
+CROWD = 32  # members of the crowd round
 PEOPLE = ("ceo", "anna", "bob", "kenji")  # pia is away
 
 
@@ -178,38 +179,41 @@ def test_today_is_inside_the_world_period():
 
 @pytest.fixture
 async def crowd_db(tmp_path):
-    """A SQLite file with `crowd(65)`: more prompts than a workspace allowing one post per
-    second takes in a minute."""
+    """A SQLite file with `crowd(CROWD)`: a round that a workspace allowing one post per
+    second takes half a minute for."""
     url = f"sqlite:///{tmp_path / 'crowd.db'}"
     upgrade(url)
     db = Database(url)
     today = datetime.now(UTC).date()
-    await load_world(db, datetime.now(UTC) - timedelta(days=1), crowd(65, around(today)))
+    await load_world(db, datetime.now(UTC) - timedelta(days=1), crowd(CROWD, around(today)))
     await db.dispose()
     return url
 
 
-async def test_a_round_runs_past_a_minute_while_it_makes_progress(crowd_db, tmp_path):
+@pytest.mark.paced
+async def test_a_round_runs_far_past_the_stall_bound_while_it_makes_progress(crowd_db, tmp_path):
     """Slack takes one post per second here (and says so only with 429s): the round takes
-    over a minute, goes on to the end because it keeps progressing, prompts everyone once,
-    and says how it stands every few seconds (plain lines: stderr is not a terminal)."""
+    many times the stall bound, goes on to the end because it keeps progressing, prompts
+    everyone once, and says how it stands every few seconds (plain lines: stderr is not a
+    terminal). There is no fixed window: the old one stopped such a round after a minute."""
     async with FakeSlack(users={}, post_rate=1) as slack:
-        env = env_for(crowd_db, slack, tmp_path)
+        env = env_for(crowd_db, slack, tmp_path) | {"OKRBOT_DELIVERY_STALL": "5"}
         env.pop("OKRBOT_SLACK_RATE")  # default settings: no ceiling
         started = time.monotonic()
         code, out, err = await okrbot("checkin", "send", env=env, cwd=tmp_path)
         assert code == 0, err
-        assert time.monotonic() - started > 60
+        assert time.monotonic() - started > 5 * 5
         keys = [k for k in prompts_in(slack, "DU")]
-        assert len(keys) == len(set(keys)) == 65 and out.count(": sent via slack") == 65
+        assert len(keys) == len(set(keys)) == CROWD and out.count(": sent via slack") == CROWD
         lines = [x for x in err.splitlines() if x.startswith("delivering: ")]
-        assert len(lines) >= 8, err
-        assert all(" sent, 0 failed, " in x and " waiting of 65; " in x for x in lines)
+        assert len(lines) >= 4, err
+        assert all(" sent, 0 failed, " in x and f" waiting of {CROWD}; " in x for x in lines)
         assert "messages/s (pace slack " in lines[-1]
         (last,) = [x for x in err.splitlines() if x.startswith("delivered in ")]
-        assert "65 sent, 0 failed, 0 waiting of 65" in last
+        assert f"{CROWD} sent, 0 failed, 0 waiting of {CROWD}" in last
 
 
+@pytest.mark.paced
 async def test_a_round_that_stops_progressing_ends_after_the_stall_bound(world, db_url, tmp_path):
     async with FakeSlack(users=SLACK_USERS) as slack:
         slack.fail("chat.postMessage", status=429, retry_after=30, times=100)
@@ -222,6 +226,7 @@ async def test_a_round_that_stops_progressing_ends_after_the_stall_bound(world, 
         assert "0 sent, 0 failed, 4 waiting of 4" in err
 
 
+@pytest.mark.paced
 async def test_wait_caps_a_round_that_is_still_progressing(crowd_db, tmp_path):
     async with FakeSlack(users={}, post_rate=1) as slack:
         env = env_for(crowd_db, slack, tmp_path)
@@ -229,7 +234,7 @@ async def test_wait_caps_a_round_that_is_still_progressing(crowd_db, tmp_path):
         code, out, err = await okrbot("checkin", "send", "--wait", "3", env=env, cwd=tmp_path)
         assert code == 1 and time.monotonic() - started < 20
         sent = out.count(": sent via slack")
-        assert 1 <= sent <= 10 and err.count("not delivered yet") == 65 - sent
+        assert 1 <= sent <= 10 and err.count("not delivered yet") == CROWD - sent
         assert len(prompts_in(slack, "DU")) == sent
 
 

@@ -18,6 +18,8 @@ from scheduler.worker import DeliveryWorker, Senders
 from tests.fake_slack import FakeSlack
 from tests.schedule_world import SLACK_USERS, around, crowd, load_world
 
+pytestmark = pytest.mark.paced  # rates against the clock: run alone (see Makefile)
+
 PEOPLE = ("ceo", "anna", "bob", "kenji", "pia")
 
 

@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from adapters.pace_policy import Policy
 from adapters.teams.app import TeamsAdapter
 from bot.checkin.due import Due
@@ -23,6 +25,8 @@ from storage.models import ConversationReference
 from storage.pace import PaceStore
 from tests.fake_connector import BOT_ID, TENANT_ID, FakeConnector
 from tests.schedule_world import around, crowd, load_world
+
+pytestmark = pytest.mark.paced  # rates against the clock: run alone (see Makefile)
 
 MEMBERS = 300
 LIMIT = 30  # sends per second the fake connector accepts in the tenant

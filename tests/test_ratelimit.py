@@ -7,8 +7,12 @@ import asyncio
 import time
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.pace_policy import Policy
 from adapters.pacing import AdaptivePacer, KeyedRateLimiter, RateLimiter
+
+pytestmark = pytest.mark.paced  # rates against the clock: run alone (see Makefile)
 
 
 async def test_acquisitions_are_paced_at_the_rate_after_the_burst():
