@@ -6,8 +6,8 @@ outcomes of the sends, the way TCP finds a path's capacity:
 - it starts from a safe rate and, while the platform accepts everything and the senders want
   more than the rate gives them, multiplies it quickly (probing);
 - when a window of outcomes shows that the platform refuses a real share of the sends (429),
-  the rate is cut by a constant factor, or down to what the platform accepted over the last
-  window when that is less (after a fast climb), never below half; then it holds for the
+  the rate is cut by a constant factor; after the fast climb, down to what the platform
+  accepted over the last window when that is less, never below half; then it holds for the
   Retry-After, because the answers of sends made at the old rate are still arriving;
 - afterwards it grows slowly again while the platform accepts (additive increase per accepted
   message, multiplicative decrease on refusals).
@@ -106,8 +106,11 @@ def record(
             return replace(pace, window_start=now, accepted=0, refused=0)
         return replace(pace, accepted=accepted, refused=refused)
     rate = pace.rate * policy.backoff
-    # after a fast climb what the platform took is the better guess (but never below half)
-    rate = max(min(rate, took), pace.rate * 0.5)
+    if pace.probing:
+        # after a fast climb what the platform took is the better guess (but never below half);
+        # later, near the limit, the accepted rate measured from late and bunched answers is
+        # too low a guess, and the constant factor alone is the cut
+        rate = max(min(rate, took), pace.rate * 0.5)
     resume = now + max(retry_after, policy.window)
     rate = policy.clamp(rate)
     return replace(

@@ -51,6 +51,21 @@ def test_a_429_storm_slows_the_pace_and_it_holds_for_the_retry_after():
     assert pace.rate < cut
 
 
+def test_near_the_limit_a_cut_is_the_constant_factor_whatever_was_measured_as_accepted():
+    """After the climb, the accepted rate averaged from answers that arrive late and in bunches
+    reads low; cutting to it would leave the pace well under the limit for seconds."""
+    pace = fresh(POLICY, 0.0)
+    pace, now, _, _ = busy(pace, 1.0, now=0.0)
+    pace, _, _ = step(pace, POLICY, now, accepted=5, refused=40, retry_after=1)
+    assert not pace.probing
+    pace, now, _, _ = busy(pace, 2.0, now=now + 1.0)
+    # a bunch of refusals after a quiet moment: little accepted lately
+    before = step(pace, POLICY, now + 0.4)[0].rate
+    pace, _, _ = step(pace, POLICY, now + 0.4, refused=40, retry_after=1)
+    assert pace.took < 0.5 * before
+    assert pace.rate == pytest.approx(before * POLICY.backoff)
+
+
 def test_a_stray_429_among_many_accepted_sends_is_no_limit():
     pace = fresh(POLICY, 0.0)
     pace, now, accepted, refused = busy(pace, 3.0, now=0.0, refuse=lambda n: n % 50 == 49)
