@@ -86,12 +86,13 @@ _CORPUS_LINES: list[str] = []
 def pytest_runtest_logreport(report):
     """Gather the reply corpus' figures, which a test records as a property of its report (so
     that they reach this process from the workers of a parallel run too)."""
+    if report.when != "call" or not report.user_properties:
+        return  # (so that a run without the corpus test never imports it)
     from tests.test_parser_corpus import CORPUS_REPORT
 
-    if report.when == "call":
-        for name, lines in report.user_properties:
-            if name == CORPUS_REPORT:
-                _CORPUS_LINES.extend(lines)
+    for name, lines in report.user_properties:
+        if name == CORPUS_REPORT:
+            _CORPUS_LINES.extend(lines)
 
 
 def pytest_terminal_summary(terminalreporter):
