@@ -7,8 +7,10 @@ outcomes of the sends, the way TCP finds a path's capacity:
   more than the rate gives them, multiplies it quickly (probing);
 - when a window of outcomes shows that the platform refuses a real share of the sends (429),
   the rate is cut by a constant factor; after the fast climb, down to what the platform
-  accepted over the last window when that is less, never below half; then it holds for the
-  Retry-After, because the answers of sends made at the old rate are still arriving;
+  accepted over the last half second when that is less (the climb of 4x per second is seen
+  to overshoot only once the platform's second is used up, often at 3 to 5 times its limit),
+  never below a quarter; then it holds for the Retry-After, because the answers of sends
+  made at the old rate are still arriving;
 - afterwards it grows slowly again while the platform accepts (additive increase per accepted
   message, multiplicative decrease on refusals).
 
@@ -107,10 +109,10 @@ def record(
         return replace(pace, accepted=accepted, refused=refused)
     rate = pace.rate * policy.backoff
     if pace.probing:
-        # after a fast climb what the platform took is the better guess (but never below half);
+        # after a fast climb what the platform took is the better guess (never below a quarter);
         # later, near the limit, the accepted rate measured from late and bunched answers is
         # too low a guess, and the constant factor alone is the cut
-        rate = max(min(rate, took), pace.rate * 0.5)
+        rate = max(min(rate, took), pace.rate * 0.25)
     resume = now + max(retry_after, policy.window)
     rate = policy.clamp(rate)
     return replace(

@@ -51,6 +51,29 @@ def test_a_429_storm_slows_the_pace_and_it_holds_for_the_retry_after():
     assert pace.rate < cut
 
 
+def test_the_end_of_the_climb_cuts_to_what_the_platform_accepted_even_far_below_half():
+    """A platform that takes 30 sends per whole second shows the first refusals only when its
+    second is used up, when the climb is already several times past the limit: halving would
+    leave the pace far above it for many cuts (and many 429s)."""
+    windows: dict[int, int] = {}
+
+    def refused_at(now: float) -> bool:
+        taken = windows.get(int(now), 0)
+        windows[int(now)] = taken + 1
+        return taken >= 30
+
+    pace, now, outcome, before = fresh(POLICY, 0.0), 0.0, (0, 0), 0.0
+    while pace.probing:
+        before = pace.rate
+        pace, granted, _ = step(
+            pace, POLICY, now, want=64, accepted=outcome[0], refused=outcome[1], retry_after=1
+        )
+        no = sum(refused_at(now) for _ in range(granted))
+        outcome, now = (granted - no, no), now + 0.01
+    assert before > 2.5 * 30  # the climb went far past the limit before it saw it
+    assert 0.6 * 30 <= pace.rate <= 1.5 * 30 < 0.5 * before
+
+
 def test_near_the_limit_a_cut_is_the_constant_factor_whatever_was_measured_as_accepted():
     """After the climb, the accepted rate averaged from answers that arrive late and in bunches
     reads low; cutting to it would leave the pace well under the limit for seconds."""

@@ -98,8 +98,8 @@ async def test_at_default_settings_the_teams_pace_finds_the_connectors_limit(db)
         received = Counter(a.conversation_id for a in connector.activities)
         assert received == {f"a:p{n}": 1 for n in range(MEMBERS)}
         assert connector.sends_accepted == MEMBERS
-        # it found the limit by going past it, and did not keep hammering it (35 to 75 of
-        # them in trial rounds on SQLite and PostgreSQL)
+        # it found the limit by going past it, and did not keep hammering it (15 to 45 of
+        # them in trial rounds)
         assert 0 < connector.sends_throttled < MEMBERS // 2
         assert sum(r.attempts for r in rows) == MEMBERS + connector.sends_throttled
         # no conversation was sent to again before its Retry-After had passed
