@@ -18,6 +18,20 @@ LARS = [
 ]
 
 
+COMPLIANCE = (
+    PromptKR(1, "CMP-1.1", "Audit findings closed", "metric", "findings", 0, 40, 12),
+    PromptKR(2, "CMP-1.2", "NIS2 Art. 21 measures in place", "binary", None, 0, 1, 0),
+)
+SUPPLY = (
+    PromptKR(1, "SUP-1.1", "Tier-2 suppliers screened", "metric", "suppliers", 0, 80, 30),
+    PromptKR(2, "SUP-1.2", "Suppliers on e-invoicing", "metric", "suppliers", 0, 200, 90),
+)
+KITCHEN = (
+    PromptKR(1, "KÖK-1.1", "Kaffeforbrug i kantinen", "metric", "kg", 50, 30, 42),
+    PromptKR(2, "KÖK-1.2", "Retter med fisk om ugen", "metric", "retter", 2, 5, 3),
+)
+
+
 @pytest.mark.parametrize(
     ("krs", "locale", "text", "expected"),
     [
@@ -33,6 +47,14 @@ LARS = [
         (LARS, "da", "2 nye butikker i alt", [("RET-1.1", 2)]),
         # the same key result named twice: the second is part of the comment
         (ANNA, "en", "campaigns 6, the campaigns from store data", [("MKT-1.1", 6)]),
+        # a title word shortened with a dot before its number is one name: "Art. 21"
+        (COMPLIANCE, "en", "Art. 21 done", [("CMP-1.2", 1)]),
+        (COMPLIANCE, "en", "findings 15. art. 21 not yet", [("CMP-1.1", 15), ("CMP-1.2", 0)]),
+        # later words of the clause name one of the key results a first word could name
+        (SUPPLY, "en", "34 suppliers through the tier-2 screening", [("SUP-1.1", 34)]),
+        (SUPPLY, "en", "suppliers 95 on e-invoicing now", [("SUP-1.2", 95)]),
+        # a word glued to a name with a slash stays with it: unchanged for that one
+        (KITCHEN, "da", "kaffe/kg uændret, fisk 4", [("KÖK-1.2", 4)]),
     ],
 )
 def test_reads(krs, locale, text, expected):
@@ -229,3 +251,29 @@ def test_a_key_result_named_as_the_reason_is_not_the_subject():
     assert result.status == "updates"
     assert {u.kr for u in result.updates} == {"WEB-1.1", "WEB-1.2", "WEB-1.3"}
     assert {u.health for u in result.updates} == {"off_track"}
+
+
+@pytest.mark.parametrize(
+    ("krs", "locale", "text"),
+    [
+        # the later words name another key result than the first could: which is meant?
+        (SUPPLY, "en", "34 suppliers but e-invoicing is slow"),
+        # grams are no kg: the value may be per portion, not the total
+        (KITCHEN, "da", "kaffe 38 g pr. kop"),
+        (KITCHEN, "en", "coffee 40 grams per cup"),
+    ],
+)
+def test_asked_not_saved(krs, locale, text):
+    assert parse_reply(text, krs, locale).status == "clarify"
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "status"),
+    [
+        ("da", "jeg har været væk hele ugen, så spring mig over denne gang", "skip"),
+        ("da", "der er intet at opdatere", "no_change"),
+        ("da", "tallene er som i sidste uge", "no_change"),
+    ],
+)
+def test_plain_danish_skip_and_no_change(locale, text, status):
+    assert parse_reply(text, KITCHEN, locale).status == status

@@ -9,7 +9,7 @@ those in parentheses or said as a side remark ("was 6", "heraf 4", "up from 3.1"
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.parsing.matching import Ref, choose, completion, phrase_refs, word_refs
 from bot.parsing.model import PromptKR
@@ -186,12 +186,16 @@ def _intent(text: str, refs: list[Ref] = (), dated: bool = False) -> tuple[str |
 
 def _unexplained(text: str, refs, known: frozenset[str]) -> list[str]:
     """The words of `text` (key-result mentions blanked) that are none of `known`. One word
-    right after a mention is part of its name: "support time unchanged"."""
+    right after a mention is part of its name: "support time unchanged", and so is a word
+    glued to it with a slash: "picks/hr unchanged"."""
     after_ref = {ref.end for ref in refs}
     out = []
     for m in _TOKEN.finditer(text):
         word = m.group().strip(_COMMENT_TRIM)
         if not any(c.isalpha() for c in word) or word in known:
+            continue
+        if word.startswith("/") and m.start() in after_ref:
+            after_ref.discard(m.start())
             continue
         gap = text[: m.start()].rstrip()
         if len(gap) in after_ref and text[len(gap) : m.start()].isspace():
@@ -431,6 +435,7 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         refs = named_refs
     remarks = [n for n in numbers if _within(n.start, regions) or _after_remark_word(text, n)]
     values = [n for n in numbers if n not in remarks]
+    refs = _narrowed(text, refs, values)
     refs, unclear, asides = _outside_comment(text, refs, values, words + named)
     if asides:
         remarks += asides
@@ -475,7 +480,8 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
         item.aside = _reads_as_aside(text, item.number)
     item.remark = _reads_as_remark(text, item)
     base = said if intent and item.has_value else text
-    comment = _comment(_restore(base, clause, when + kept + identifiers), covered, item)
+    restored = when + kept + identifiers + [(r.start, r.end) for r in named]
+    comment = _comment(_restore(base, clause, restored), covered, item)
     item.comment = comment if blocker and comment and blocker in comment else blocker or comment
     return [item]
 
@@ -593,6 +599,29 @@ _ABOUT_LINK = re.compile(
     r"(?<![\w-])(?:" + "|".join(sorted(_ABOUT_LINKS)) + r"|due to|because of)\b"
 )
 _PREPOSITIONS = _REMARK_LINKS | {"in", "i", "på", "af", "of"}
+
+
+def _narrowed(text: str, refs: list[Ref], values: list[Number]) -> list[Ref]:
+    """One value with words that could name several key results, and later words of the
+    clause, after the value, that name one of those only: that one ("26 suppliers through the
+    tier-1 audit", "suppliers 26 in the tier-1 audit" are the suppliers audited, not those who
+    signed). Not across "and" / "but", where a second key result may be meant."""
+    if len(refs) < 2 or len(values) != 1:
+        return refs
+    first, later, value = refs[0], refs[1:], values[0]
+    if first.explicit or len(first.keys) < 2 or len({r.keys for r in later}) != 1:
+        return refs
+    keys = later[0].keys
+    if len(keys) != 1 or not keys < first.keys or later[0].start < value.end:
+        return refs
+    start = max(first.end, value.end)
+    between = {w.strip(_COMMENT_TRIM) for w in text[start : later[0].start].split()}
+    if between & (_CONJUNCTIONS | _AND):
+        return refs
+    return [replace(first, keys=keys)]
+
+
+_AND = frozenset({"and", "og", "&", "+"})
 _ARTICLES = frozenset({"the", "a", "an", "den", "det", "de", "en", "et", "our", "vores"})
 _CONJUNCTIONS = frozenset({"but", "men", "while", "mens", "whereas", "plus", "samt", "også"})
 

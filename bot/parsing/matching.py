@@ -28,9 +28,11 @@ _WORD = re.compile(
     r"(?<![\w.,])\d+-?[a-zæøå](?:[\w'-]*[a-zæøåéü0-9])?"  # "4g-backup", "14001-certificering"
     r"|(?<!\d)[a-zæøåéü][a-zæøåéü0-9'-]*[a-zæøåéü0-9]"
 )
-# "top 10", "warehouse 2", "ISO 14001", "within 4h" (a unit glued to the number of a name)
+# "top 10", "warehouse 2", "ISO 14001", "Art. 30" (a word shortened with a dot), "within 4h"
+# (a unit glued to the number of a name)
 _PHRASE = re.compile(
-    r"\b([a-zæøå]{3,})[\s-]?(\d{1,5}(?:-\d{1,5})?)(?=(?:km|kg|h|t|l|min|m)?\b)(?![.,]\d)"
+    r"\b([a-zæøå]{3,})(?:\.\s?|[\s-])?(\d{1,5}(?:-\d{1,5})?)(?=(?:km|kg|h|t|l|min|m)?\b)"
+    r"(?![.,]\d)"
 )
 # the number first: "EV chargers at 12 depots" (not a unit: "per 100 km" is the phrase above)
 _PHRASE_NUMBER_FIRST = re.compile(r"(?<![\d.,])\b(\d{1,3})\s([a-zæøå]{4,})\b")
@@ -104,6 +106,7 @@ def phrases_of(title: str) -> tuple[str, ...]:
     return tuple(phrases)
 
 
+_DOTTED = re.compile(r"\b([^\W\d_]{3,})\.(?=\s|$)")  # a title's own shortening: "Art. 30"
 _GLUED_NAME = re.compile(r"(?<![\w.,])(\d{1,5})(km|kg|h|t|l|min)\b")
 _UNIT_WORDS = frozenset(
     {"kilo", "kilogram", "tonne", "hour", "minute", "minut", "second", "sekund", "liter", "litre"}
@@ -231,7 +234,7 @@ class _Vocab:
         self.names = tuple(phrase for kr in krs for phrase in phrases_of(kr.title))
         self.words = frozenset(
             w for kr in krs for w in _WORD.findall(kr.title.lower()) if len(w) >= 6
-        )
+        ) | {f"{w}." for kr in krs for w in _DOTTED.findall(kr.title.lower())}  # "art."
         self._memo: dict[tuple[str, str | None], frozenset[str]] = {}
 
     def keys(self, word: str, joined: str | None) -> frozenset[str]:
@@ -304,7 +307,9 @@ def _phrase_patterns(title: str) -> tuple[re.Pattern, ...]:
             continue
         # "per 100 km", "per 100km": a unit glued to the number of the name
         patterns.append(
-            re.compile(rf"\b{re.escape(word)}[\s-]?{number}(?:{_GLUED_UNIT})?\b(?![.,]\d)")
+            re.compile(
+                rf"\b{re.escape(word)}(?:\.\s?|[\s-])?{number}(?:{_GLUED_UNIT})?\b(?![.,]\d)"
+            )
         )
     return tuple(patterns)
 

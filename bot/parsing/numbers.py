@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.parsing.vocab import (
+    GLUED_NAMES,
     NUMBER_WORDS_DA,
     NUMBER_WORDS_EN,
     ONE_WORDS,
@@ -152,6 +153,8 @@ def _digit_numbers(clause: str, locale: str) -> list[Number]:
         if sign == -1 and m.start() > 0 and clause[m.start() - 1].isalnum():
             sign = 0  # "mkt-1" style: the dash joins, it is not a minus
         unit = UNIT_ALIASES[m.group("unit").lower()] if m.group("unit") else None
+        if unit in GLUED_NAMES and m.start("unit") == m.end("num"):
+            continue  # "4G": a name, no number
         if math.isfinite(value):
             found.append(Number(value, m.start(), m.end(), bool(m.group("pct")), sign, unit=unit))
     return found

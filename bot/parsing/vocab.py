@@ -49,7 +49,8 @@ NO_CHANGE_PHRASES = (
     'like last week', 'som før', 'som hidtil', 'ligesom sidst', 'same as last wk',
     'where it was', 'where they were', 'hvor det var', 'hvor de var', 'same place',
     'samme sted',
-    'ingen bevægelse', 'samme niveau', 'ikke ændret', 'stadig det samme',
+    'ingen bevægelse', 'samme niveau', 'ikke ændret', 'stadig det samme', 'som i sidste uge',
+    'som i sidste',
 )
 
 SKIP_PHRASES = (
@@ -182,7 +183,13 @@ UNIT_ALIASES: dict[str, str] = {
     'days': 'days', 'dag': 'days', 'dage': 'days', 'km': 'km', 'kwh': 'kwh', 'mwh': 'mwh',
     'l': 'l', 'liter': 'l', 'litre': 'l', 'litres': 'l', 'm3': 'm3', 'm³': 'm3', 'kubikmeter': 'm3',
     'm2': 'm2', 'm²': 'm2', 'kvm': 'm2',
+    # units no key result here counts in yet: said with a number, they say it is not the
+    # key result's unit ("madspild 46 g pr. kuvert" is no total in kg), so the reply asks
+    'g': 'g', 'gram': 'g', 'grams': 'g', 'mg': 'mg', 'ml': 'ml', 'cl': 'cl', 'cm': 'cm',
+    'mm': 'mm', 'ms': 'ms', 'kw': 'kw', 'mw': 'mw', 'gb': 'gb', 'tb': 'tb',
 }
+# a unit that, glued to digits, is rather a name: "4G", "5g" (the network)
+GLUED_NAMES = frozenset({'g'})
 
 # a number after these is what it was, a part of it, a target or a forecast: not the value
 REMARK_BEFORE = (
@@ -232,7 +239,7 @@ NO_CHANGE_NEGATABLE = frozenset({
     'change', 'changes', 'changed', 'changing', 'moved', 'move', 'moving', 'movement', 'budged',
     'happened', 'happening', 'new', 'news', 'nyt', 'ændret', 'ændring', 'ændringer', 'ændre',
     'sket', 'rykket', 'flyttet', 'bevægelse', 'bevæget', 'rørt', 'update', 'updates', 'opdatering',
-    'opdateringer', 'report', 'melde', 'progress', 'fremskridt', 'different', 'anderledes',
+    'opdateringer', 'opdatere', 'opdateres', 'updated', 'report', 'melde', 'progress', 'fremskridt', 'different', 'anderledes',
 })
 
 NO_CHANGE_WORDS = frozenset({
@@ -274,7 +281,8 @@ SKIP_WORDS = frozenset({
     'over', 'parental', 'paternity', 'maternity', 'på', 'sick', 'the', 'this', 'til', 'till',
     'tilbage', 'to', 'trip', 'uge', 'ugen', 'until', 'week', 'whole', 'with', 'work', 'arbejde',
     'weeks', 'uger', 'resten', 'rest', 'of', 'af', 'mostly', 'most', 'so', 'så', 'no', 'update',
-    'updates', 'opdatering', 'besides', 'nothing', 'here', 'today', 'just',
+    'updates', 'opdatering', 'besides', 'nothing', 'here', 'today', 'just', 'været', 'been',
+    'gang', 'time',
     'bare', 'lige', 'unfortunately', 'desværre', 'again', 'igen', 'still', 'stadig', 'also',
     'også', 'annual', 'kids', 'børn', 'børnene', 'unwell', 'home', 'hjemme', 'fredag', 'last',
     'sidste', 'next', 'næste', 'and', 'og', 'early', 'tidlig', 'start', 'since', 'siden',
