@@ -26,6 +26,10 @@ SUPPLY = (
     PromptKR(1, "SUP-1.1", "Tier-2 suppliers screened", "metric", "suppliers", 0, 80, 30),
     PromptKR(2, "SUP-1.2", "Suppliers on e-invoicing", "metric", "suppliers", 0, 200, 90),
 )
+FLEET = (
+    PromptKR(1, "BUS-1.1", "Busser med Euro 5-motor udskiftet", "metric", "busser", 0, 30, 12),
+    PromptKR(2, "BUS-1.2", "Punktlighed på rute 7", "metric", "%", 80, 95, 88),
+)
 KITCHEN = (
     PromptKR(1, "KÖK-1.1", "Kaffeforbrug i kantinen", "metric", "kg", 50, 30, 42),
     PromptKR(2, "KÖK-1.2", "Retter med fisk om ugen", "metric", "retter", 2, 5, 3),
@@ -55,6 +59,9 @@ KITCHEN = (
         (SUPPLY, "en", "suppliers 95 on e-invoicing now", [("SUP-1.2", 95)]),
         # a word glued to a name with a slash stays with it: unchanged for that one
         (KITCHEN, "da", "kaffe/kg uændret, fisk 4", [("KÖK-1.2", 4)]),
+        # what the key result named without a value stands at, said in the next clause
+        (KITCHEN, "da", "fisk steg lidt, står på 4 nu", [("KÖK-1.2", 4)]),
+        (SUPPLY, "en", "e-invoicing picked up, sits at 104", [("SUP-1.2", 104)]),
     ],
 )
 def test_reads(krs, locale, text, expected):
@@ -277,3 +284,57 @@ def test_asked_not_saved(krs, locale, text):
 )
 def test_plain_danish_skip_and_no_change(locale, text, status):
     assert parse_reply(text, KITCHEN, locale).status == status
+
+
+@pytest.mark.parametrize(
+    ("krs", "locale", "text", "comment"),
+    [
+        # a done-like word in the member's words about a number stays in the comment
+        (
+            SUPPLY,
+            "en",
+            "suppliers on e-invoicing 97 since the portal went live",
+            "since the portal went live",
+        ),
+        # a word hyphened to the name's number is part of the name, not a stray fragment
+        (FLEET, "da", "euro 5-busser 14, to mere kommer i januar", "to mere kommer i januar"),
+    ],
+)
+def test_comments_read_as_written(krs, locale, text, comment):
+    result = parse_reply(text, krs, locale)
+    assert result.status == "updates", result.question
+    assert [u.comment for u in result.updates] == [comment]
+
+
+def test_the_example_in_a_question_is_for_the_key_result_asked_about():
+    question = parse_reply("kaffeforbruget steg", KITCHEN, "da").question
+    assert "KÖK-1.1" in question and "“kaffeforbrug 30”" in question, question
+    big = (PromptKR(1, "OMS-1.1", "Omsætning i alt", "metric", "DKK", 80e6, 95e6, 86e6), *KITCHEN)
+    assert "“omsætning 95 mio.”" in parse_reply("omsætningen steg", big, "da").question
+
+
+LAUNCH = (
+    PromptKR(1, "SHP-1.1", "Shops with self-checkout", "metric", "shops", 0, 60, 21),
+    PromptKR(2, "SHP-1.2", "Click-and-collect app launched", "binary", None, 0, 1, 0),
+    PromptKR(3, "SHP-1.3", "Kundetilfredshed (NPS)", "metric", "point", 50, 70, 58),
+)
+
+
+@pytest.mark.parametrize(
+    ("locale", "text"),
+    [
+        # a number said before a binary key result's name is a count of something: not done
+        ("en", "shops 24, 1 in the click-and-collect app"),
+        # the number after a remark's preposition and word may be the remark's own
+        ("da", "butikker 24 fra lager 2 i kundetilfredshed"),
+        ("en", "shops 24 in (region) 3 on kundetilfredshed"),
+    ],
+)
+def test_numbers_that_may_belong_to_something_else_are_asked_about(locale, text):
+    assert parse_reply(text, LAUNCH, locale).status == "clarify"
+
+
+@pytest.mark.parametrize("text", ["shops 24 from week 3", "butikker 24 fra uge 3"])
+def test_a_week_said_with_from_is_a_week(text):
+    result = parse_reply(text, LAUNCH, "da" if "uge" in text else "en")
+    assert [(u.kr, u.value) for u in result.updates] == [("SHP-1.1", 24)]

@@ -70,6 +70,7 @@ class Item:
     remark: bool = False
     participle: bool = False  # done or not done said with the title's own word ("signed")
     dash: bool = False  # "vans - 21": the spaced dash is a separator or a minus
+    number_first: bool = False  # the number said before the words that name the key result
 
     @property
     def has_value(self) -> bool:
@@ -473,6 +474,7 @@ def analyse(clause: str, krs: tuple[PromptKR, ...], locale: str, depth: int = 0)
             item.binary = completion(text, kr.title)
             item.participle = item.binary is not None
     _choose_number(item, text, values)
+    item.number_first = bool(refs) and item.number is not None and item.number.end <= refs[0].start
     covered = _covered(text, refs, mentions, item)
     if not item.has_value:  # "legal finally signed it": a name inside the words stays
         covered = [(a, b) for a, b in covered if not text[:a].strip(_COMMENT_TRIM)]
@@ -528,6 +530,10 @@ def _outside_comment(
             continue
         own = [n for n in values if value.end <= n.start < ref.start and n not in asides]
         if own and _glues(text[own[-1].end : ref.start]):  # "og 2 fejl": its value first
+            lead = [w.strip(_COMMENT_TRIM) for w in text[value.end : own[-1].start].split()]
+            if lead and lead[0] in _PREPOSITIONS | _ABOUT_LINKS:
+                # "0 fra lager 1 i kundetilfredshed": the 1 may be the warehouse's: which?
+                return refs, ref.keys, []
             kept.append(ref)
             continue
         between = [w.strip(_COMMENT_TRIM) for w in text[value.end : ref.start].split()]
@@ -633,9 +639,11 @@ def _covered(text: str, refs: list[Ref], mentions: list[Ref], item: Item) -> lis
     if item.number is None:
         return spans
     start, end = item.number.start, item.number.end
-    for ref in refs:  # "support time 3.7h": one more word of the name, right before the value
+    for ref in refs:  # "support time 3.7h", "euro 6-lastbiler 68": one more word of the name,
+        # right before the value
         words = text[ref.end : start].split() if ref.end <= start else []
-        if len(words) == 1 and words[0].isalpha() and words[0] not in _FILLER_OR_MARKER:
+        word = words[0].removeprefix("-") if len(words) == 1 else ""
+        if word.isalpha() and word not in _FILLER_OR_MARKER:
             spans.append((ref.end, start))
     for ref in mentions:
         if (ref.start, ref.end) in spans or not item.keys or not ref.keys <= item.keys:
@@ -848,17 +856,28 @@ def _comment(text: str, covered, item: Item) -> str | None:
     if item.number is not None:
         text = _blank(text, *_with_markers(text, item.number))
     for pattern in (_DONE, _NOT_DONE):
-        text = pattern.sub(" ", text)
+        # a done-like word is the value of a binary key result or says no more than the
+        # value; in the member's words about a number it stays: "since the portal went live"
+        stripped = pattern.sub(" ", text)
+        if (item.binary is not None and item.number is None) or not _meaningful(stripped):
+            text = stripped
     said = [w for w in text.split() if w.strip(_COMMENT_TRIM)]
-    meaningful = [w for w in said if w.strip(_COMMENT_TRIM) not in _FILLER_OR_MARKER]
-    if sum(len(w) for w in meaningful) < 4:
+    if not _meaningful(text):
         return None
     while said and said[0].strip(_COMMENT_TRIM) in _LEADING:
         said.pop(0)
     while said and said[-1].strip(_COMMENT_TRIM) in _LEADING:
         said.pop()
     comment = " ".join(said).strip(_COMMENT_TRIM)
+    if comment.count("(") > comment.count(")"):
+        comment += ")"  # "(was 6)": the trim took its closing parenthesis
     return comment or None
+
+
+def _meaningful(text: str) -> bool:
+    """Whether the words left say something (not only filler and value markers)."""
+    said = (w.strip(_COMMENT_TRIM) for w in text.split())
+    return sum(len(w) for w in said if w and w not in _FILLER_OR_MARKER) >= 4
 
 
 def _with_markers(text: str, number: Number) -> tuple[int, int]:

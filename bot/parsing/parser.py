@@ -156,9 +156,9 @@ def _asides(placed) -> None:
 
 def _totals_after_mentions(placed) -> None:
     """ "lagerhal C3 har fået solceller, så 4 i alt": a bare value said as what that makes
-    ("so", "så", "now", "in total") right after a key result named without a value, in the
-    same sentence, is that key result's value; so is a bare value after a key result said as
-    a heading ("webplatform: fase 2 er afsluttet, 60 %")."""
+    ("so", "så", "now", "in total", "står på ... nu") right after a key result named without
+    a value, in the same sentence, is that key result's value; so is a bare value after a key
+    result said as a heading ("webplatform: fase 2 er afsluttet, 60 %")."""
     for index, (line, sentence, item) in enumerate(placed):
         if index == 0 or item.keys is not None or item.number is None or item.aside:
             continue
@@ -175,8 +175,10 @@ def _totals_after_mentions(placed) -> None:
 _HEADED = re.compile(r"^[^:,\d]{2,40}:\s")
 _ONLY_VALUE = re.compile(r"[+-]?\d+(?:[.,]\d+)?\s?(?:%|pct|procent|percent)?")
 _MAKES = re.compile(
-    r"^(?:so|så|now|nu|dvs|altså|which makes|that makes|making it|bringing it to|det giver)\b"
-    r"|\b(?:i alt|in total|totalt|samlet|total)$"
+    r"^(?:so|så|now|nu|dvs|altså|which makes|that makes|making it|bringing it to|det giver"
+    r"|står på|står nu på|er på|er nu på|ligger på|ligger nu på|is at|is now|now at|sits at"
+    r"|stands at)\b"
+    r"|\b(?:i alt|in total|totalt|samlet|total|now|nu)$"
 )
 
 
@@ -292,6 +294,8 @@ def _binary_value(kr: PromptKR, item: Item, number) -> float | None:
         return item.binary
     if number is None:
         return None
+    if item.number_first:  # "1 i b2b-portal": one of what? a count, not a done
+        raise _Ask("parse.not_binary", key=kr.key)
     if number.percent and number.value in (0, 100):
         return number.value / 100
     if not number.percent and number.value in (0, 1) and not item.relative:
@@ -409,14 +413,18 @@ def _question(ask: _Ask, krs: tuple[PromptKR, ...], locale: str) -> str:
             values["range"] = (
                 f"{format_number(kr.start, locale)}–{format_value(kr.target, kr.unit, locale)}"
             )
-    values.setdefault("example", _example(krs))
+    values.setdefault("example", _example(by_key.get(values.get("key"), krs[0]), locale))
     return t(locale, ask.key, **values)
 
 
-def _example(krs: tuple[PromptKR, ...]) -> str:
-    first = krs[0]
-    word = re.findall(r"[A-Za-zÆØÅæøå]{4,}", first.title)
-    return f"1: {first.target or 1:g}" if not word else f"{word[-1].lower()} {first.target or 1:g}"
+def _example(kr: PromptKR, locale: str) -> str:
+    """A reply that would give the key result a value: its longest title word and its target,
+    written as the member's locale writes numbers ("bruttomargin 35", "nettoomsætning 95 mio.")."""
+    words = re.findall(r"[A-Za-zÆØÅæøå]{4,}", kr.title)
+    value = format_number(kr.target or 1, locale)
+    if not words:
+        return f"{kr.position}: {value}"
+    return f"{max(words, key=len).lower()} {value}"
 
 
 def resolve_answer(

@@ -85,7 +85,8 @@ DOWN_AFTER = (
 # absolute markers: "down to 150" is a value, not a change
 ABSOLUTE_BEFORE = (
     'down to', 'up to', 'to', 'now', 'at', 'is', 'ned til', 'op til', 'nu', 'er', 'på',
-    'increased to', 'decreased to', 'reached', '=',
+    'increased to', 'decreased to', 'reached', '=', 'står på', 'ligger på', 'lander på',
+    'sits at', 'stands at',
 )
 
 

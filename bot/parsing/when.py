@@ -29,7 +29,9 @@ _WEEKDAY = r"mandag|tirsdag|onsdag|torsdag|fredag|monday|tuesday|wednesday|thurs
 _PATTERNS = (
     # weeks: "week 32", "uge 51 og 52", "weeks 32-33", "w50", "wk 48"
     # (not "per week 10", "pr. uge 12": a title's "per week" and its value)
-    r"(?<!per )(?<!pr )(?<!pr\. )(?<!each )(?<!every )(?<!hver )(?<!om )(?<!a )"
+    # (the words whole: "from week 1", "fra uge 3" are weeks, whatever "om" and "a" end)
+    r"(?<!\bper )(?<!\bpr )(?<!\bpr\. )(?<!\beach )(?<!\bevery )(?<!\bhver )(?<!\bom )"
+    r"(?<!\ba )"
     r"\b(?:weeks?|wk|uger?|ugerne|kw)\.?\s?(?P<week>\d{1,2})"
     r"(?:\s?(?:-|og|and|to|til|&)\s?(?P<last_week>\d{1,2})\b(?!\s?[)/]))?\b",  # "wk1 - 2)"
     r"\bw\d{1,2}\b",
