@@ -106,7 +106,6 @@ def phrases_of(title: str) -> tuple[str, ...]:
     return tuple(phrases)
 
 
-_DOTTED = re.compile(r"\b([^\W\d_]{3,})\.(?=\s|$)")  # a title's own shortening: "Art. 30"
 _GLUED_NAME = re.compile(r"(?<![\w.,])(\d{1,5})(km|kg|h|t|l|min)\b")
 _UNIT_WORDS = frozenset(
     {"kilo", "kilogram", "tonne", "hour", "minute", "minut", "second", "sekund", "liter", "litre"}
@@ -232,9 +231,11 @@ class _Vocab:
             (frozenset({kr.key}), pattern) for kr in krs for pattern in _phrase_patterns(kr.title)
         )
         self.names = tuple(phrase for kr in krs for phrase in phrases_of(kr.title))
+        # the title words a shortening with a dot may stand for ("nettoomsætn."), and the words
+        # of names with a number, whose dot ends no sentence ("Art. 30", "art. 30")
         self.words = frozenset(
             w for kr in krs for w in _WORD.findall(kr.title.lower()) if len(w) >= 6
-        ) | {f"{w}." for kr in krs for w in _DOTTED.findall(kr.title.lower())}  # "art."
+        ) | {f"{name.split()[0]}." for name in self.names if name.split()[0].isalpha()}
         self._memo: dict[tuple[str, str | None], frozenset[str]] = {}
 
     def keys(self, word: str, joined: str | None) -> frozenset[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from functools import lru_cache
 
 from bot.parsing.when import ORDINAL_THING, time_spans
 
@@ -91,9 +90,6 @@ def split(
                 protected = protected[: m.end()] + _KEPT_DOT + protected[m.end() + 1 :]
             if words:
                 protected = _SHORTENED.sub(lambda m: _shortened(m, words), protected)
-            if names:  # "Art. 30" of a title "GDPR Art. 30 register": one name, no sentence end
-                for pattern in _dotted_names(names):
-                    protected = pattern.sub(_KEPT_DOT, protected)
         else:
             protected = line
         sentences = []
@@ -125,23 +121,12 @@ def _kept_dot(m: re.Match) -> str:
     return m.group(1) + _KEPT_DOT
 
 
-@lru_cache(maxsize=1024)
-def _dotted_names(names: tuple[str, ...]) -> tuple[re.Pattern, ...]:
-    """The dot after the word of a name with a number, when the number follows it."""
-    patterns = []
-    for name in names:
-        word, _, number = name.partition(" ")
-        if word.isalpha() and number[:1].isdigit():
-            patterns.append(re.compile(rf"(?<=\b{re.escape(word)})\.(?=\s?{re.escape(number)}\b)"))
-    return tuple(patterns)
-
-
 _SHORTENED = re.compile(r"\b([^\W\d_]{3,})\.(?=\s)")
 
 
 def _shortened(m: re.Match, words: frozenset[str]) -> str:
-    """A title word shortened with a dot ("nettoomsætn."), or written with its dot in the
-    title itself ("Art." of "GDPR Art. 30 register"): no sentence ends there."""
+    """A title word shortened with a dot ("nettoomsætn."), or the word of a title's name with a
+    number ("Art." of "GDPR Art. 30 register"): no sentence ends there."""
     word = m.group(1)
     if f"{word}." in words or (
         len(word) >= 4 and any(len(w) > len(word) and w.startswith(word) for w in words)

@@ -240,7 +240,8 @@ NO_CHANGE_NEGATABLE = frozenset({
     'change', 'changes', 'changed', 'changing', 'moved', 'move', 'moving', 'movement', 'budged',
     'happened', 'happening', 'new', 'news', 'nyt', 'ændret', 'ændring', 'ændringer', 'ændre',
     'sket', 'rykket', 'flyttet', 'bevægelse', 'bevæget', 'rørt', 'update', 'updates', 'opdatering',
-    'opdateringer', 'opdatere', 'opdateres', 'updated', 'report', 'melde', 'progress', 'fremskridt', 'different', 'anderledes',
+    'opdateringer', 'opdatere', 'opdateres', 'updated', 'report', 'melde', 'progress',
+    'fremskridt', 'different', 'anderledes',
 })
 
 NO_CHANGE_WORDS = frozenset({
